@@ -1,0 +1,52 @@
+"""The setup every notebook calls first (its second cell): seeds, quiet logs, plot style, versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+REPO = "autoencoder-tutorials/autoencoders"  # the GitHub home: Colab badges and the Colab install use it
+
+
+def colab_badge_url(notebook: str) -> str:
+    """The "Open in Colab" address of ``notebooks/<notebook>`` on the main branch."""
+    return f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{notebook}"
+
+
+def in_colab() -> bool:
+    """True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
+    """Seed Python, NumPy and Keras; quiet TensorFlow's logs; set the plot style; print and return versions.
+
+    Called by the setup cell of every notebook (01–07). Returns a dict of versions and machine facts.
+    """
+    if quiet:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    if quiet:
+        tf.get_logger().setLevel("ERROR")
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
+    if style:
+        from aeutils.plotting import set_style
+
+        set_style()
+    info = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "backend": keras.backend.backend(),
+        "cpus": os.cpu_count(),
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "colab": in_colab(),
+        "seed": seed,
+    }
+    print(" | ".join(f"{k} {v}" for k, v in info.items()))
+    return info

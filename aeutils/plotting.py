@@ -1,0 +1,94 @@
+"""Plots the notebooks share; each returns its matplotlib Figure so tests and the gallery can use it.
+
+Every panel is labelled with what it shows (original, noisy, reconstruction of model X), so a plot cannot
+silently show the wrong array.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def set_style() -> None:
+    """The series' matplotlib style (called by :func:`aeutils.notebook.setup`)."""
+    plt.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 110, "savefig.bbox": "tight", "axes.grid": True,
+        "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "image.cmap": "gray",
+        "font.size": 10, "axes.titlesize": 10,
+    })
+
+
+def save_for_gallery(fig, name: str):
+    """Mark ``fig`` for the README gallery: the harness saves it as ``docs/images/<name>.png``.
+
+    Outside the harness (no ``AEUTILS_GALLERY_DIR``), nothing is written. Returns ``fig``.
+    """
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"Gallery names are lowercase words joined by '_', not {name!r}.")
+    folder = os.environ.get("AEUTILS_GALLERY_DIR")
+    if folder:
+        fig.savefig(Path(folder) / f"{name}.png")
+    return fig
+
+
+def _side(images) -> int:
+    return int(round(np.sqrt(np.asarray(images[0]).size)))
+
+
+def image_rows(rows: dict[str, np.ndarray], n: int | None = None, scale: float = 1.1):
+    """A grid with one labelled row per entry of ``rows`` (e.g. original / reconstruction), ``n`` columns."""
+    n = n or min(len(v) for v in rows.values())
+    side = _side(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), n, figsize=(scale * n, scale * len(rows) + 0.2), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(images[c]).reshape(side, side), vmin=0, vmax=1, cmap="gray")
+            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    return fig
+
+
+def plot_history(histories: dict, keys=("loss", "val_loss"), logy: bool = True):
+    """Training curves: ``histories`` maps a model name to a Keras ``History`` or its ``history`` dict."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, hist in histories.items():
+        hist = getattr(hist, "history", hist)
+        for key, style in zip(keys, ("-", "--")):
+            if key in hist:
+                ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], style, label=f"{name} {key}")
+    ax.set(xlabel="epoch", ylabel="loss", yscale="log" if logy else "linear")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_codes_2d(codes: dict[str, np.ndarray], labels, class_names, max_points: int = 5000):
+    """Side-by-side scatters of 2-d codes (e.g. {"AE": z_ae, "PCA": z_pca}) coloured by class."""
+    fig, axes = plt.subplots(1, len(codes), figsize=(5 * len(codes), 4.4), squeeze=False)
+    labels = np.asarray(labels)[:max_points]
+    for ax, (name, z) in zip(axes[0], codes.items()):
+        z = np.asarray(z)[:max_points]
+        sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=3, alpha=0.6, vmin=-0.5, vmax=9.5)
+        ax.set(title=f"{name}: 2-d codes of {len(z)} test images", xlabel="$z_1$", ylabel="$z_2$")
+    cbar = fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(len(class_names)))
+    cbar.ax.set_yticklabels(class_names, fontsize=8)
+    return fig
+
+
+def plot_metric_vs_size(sizes, curves: dict[str, list[float]], ylabel: str = "test MSE", logy=True):
+    """One line per method (e.g. AE, PCA) of a metric against the code size."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for name, values in curves.items():
+        ax.plot(sizes, values, "o-", label=name)
+        for s, v in zip(sizes, values):
+            ax.annotate(f"{v:.4f}", (s, v), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set(xscale="log", yscale="log" if logy else "linear", xlabel="code size L", ylabel=ylabel)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.legend()
+    return fig

@@ -1,0 +1,98 @@
+"""Interactive views. The logic lives in plain classes that tests drive without a browser; the ipywidgets
+layer only forwards clicks to them and redraws.
+
+Notebook 01 teaches :class:`DigitToy` / :func:`digit_toy_widget`: toggle the pixels of an 8×8 digit and watch
+its 2-d code move over the training codes and its reconstruction change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _numpy_call(model, x: np.ndarray) -> np.ndarray:
+    """Run a Keras model (or any callable) on one batch and return NumPy: faster than ``predict`` for one row."""
+    out = model(np.asarray(x, dtype=np.float32))
+    return np.asarray(out)
+
+
+class DigitToy:
+    """The state of the 8×8 toy: a grid of pixels in [0, 1], its code and its reconstruction."""
+
+    def __init__(self, encoder, decoder, image=None, side: int = 8):
+        self.encoder, self.decoder, self.side = encoder, decoder, side
+        self.grid = np.zeros((side, side), np.float32)
+        if image is not None:
+            self.set_image(image)
+
+    def set_image(self, image) -> None:
+        """Replace the grid with ``image`` (any shape with side² values in [0, 1])."""
+        image = np.asarray(image, np.float32).reshape(self.side, self.side)
+        if image.min() < 0 or image.max() > 1:
+            raise ValueError("Pixel values must lie in [0, 1].")
+        self.grid = image.copy()
+
+    def toggle(self, row: int, col: int) -> float:
+        """Switch pixel (row, col) off if it is more than half on, else fully on; return its new value."""
+        self.grid[row, col] = 0.0 if self.grid[row, col] > 0.5 else 1.0
+        return float(self.grid[row, col])
+
+    def code(self) -> np.ndarray:
+        """The encoder's code of the current grid, shape (code_size,)."""
+        return _numpy_call(self.encoder, self.grid.reshape(1, -1))[0]
+
+    def reconstruction(self) -> np.ndarray:
+        """The decoder's reconstruction of the current grid's code, shape (side, side)."""
+        return _numpy_call(self.decoder, self.code()[None, :])[0].reshape(self.side, self.side)
+
+
+def digit_toy_widget(encoder, decoder, train_codes, train_labels, start_image=None):
+    """An ipywidgets app over :class:`DigitToy`: a grid of 64 toggle buttons, the 2-d code over the training
+    codes, and the reconstruction. Returns ``(app, toy)``; display ``app`` in the notebook."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    toy = DigitToy(encoder, decoder, start_image)
+    out = w.Output()
+    buttons = [
+        w.ToggleButton(value=bool(toy.grid[r, c] > 0.5), layout=w.Layout(width="28px", height="28px"))
+        for r in range(toy.side) for c in range(toy.side)
+    ]
+
+    def redraw(*_):
+        z, rec = toy.code(), toy.reconstruction()
+        with out:
+            out.clear_output(wait=True)
+            fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(9, 3), width_ratios=[1, 1, 1.6])
+            ax1.imshow(toy.grid, cmap="gray", vmin=0, vmax=1), ax1.set_title("input")
+            ax2.imshow(rec, cmap="gray", vmin=0, vmax=1), ax2.set_title("reconstruction")
+            ax3.scatter(*np.asarray(train_codes)[:, :2].T, c=train_labels, cmap="tab10", s=4, alpha=0.5)
+            ax3.plot(z[0], z[1], "r*", ms=16, mec="k"), ax3.set_title(f"code z = ({z[0]:.2f}, {z[1]:.2f})")
+            for ax in (ax1, ax2):
+                ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+            plt.show()
+
+    def on_toggle(change, index):
+        r, c = divmod(index, toy.side)
+        if (toy.grid[r, c] > 0.5) != change["new"]:
+            toy.toggle(r, c)
+            redraw()
+
+    for i, b in enumerate(buttons):
+        b.observe(lambda ch, i=i: on_toggle(ch, i), names="value")
+
+    def reset(image):
+        toy.set_image(image)
+        for i, b in enumerate(buttons):  # update the buttons without re-triggering a redraw per button
+            b.unobserve_all("value")
+            b.value = bool(toy.grid.flat[i] > 0.5)
+            b.observe(lambda ch, i=i: on_toggle(ch, i), names="value")
+        redraw()
+
+    clear = w.Button(description="clear")
+    clear.on_click(lambda _: reset(np.zeros((toy.side, toy.side))))
+    grid = w.GridBox(buttons, layout=w.Layout(grid_template_columns=f"repeat({toy.side}, 30px)"))
+    app = w.HBox([w.VBox([grid, clear]), out])
+    app.reset = reset  # lets a notebook (or a test) load another digit
+    redraw()
+    return app, toy

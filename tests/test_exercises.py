@@ -1,0 +1,54 @@
+"""Every exercise checker: the solution passes, a wrong answer fails with a useful message, ____ is 'not
+attempted', and a learner's exception is reported rather than raised."""
+
+import numpy as np
+import pytest
+
+from aeutils.exercises import Exercise, ____, nb01
+
+
+def run_solution(ex: Exercise):
+    """Execute the printed solution and return what it defines (a function) or evaluates to (a value)."""
+    scope = {"np": np}
+    src = ex.solution_text
+    if src.startswith("def "):
+        exec(src, scope)
+        return next(v for k, v in scope.items() if callable(v) and not k.startswith("__") and k != "np")
+    return eval(src.split("#")[0], scope)
+
+
+@pytest.mark.parametrize("ex", [nb01.q1, nb01.q2, nb01.q3], ids=lambda e: e.name)
+def test_solution_passes(ex, capsys):
+    assert ex.check(run_solution(ex)) is True
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("ex", [nb01.q1, nb01.q2, nb01.q3], ids=lambda e: e.name)
+def test_blank_is_not_attempted(ex, capsys):
+    assert ex.check(____) is False
+    assert ex.check(lambda *a: ____) is False or ex is nb01.q1
+    assert "not attempted" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("ex,wrong,says", [
+    (nb01.q1, 784 * 32, "bias"),
+    (nb01.q1, 800, "not it"),
+    (nb01.q1, "25120", "whole number"),
+    (nb01.q2, lambda x, y: ((x - y) ** 2).reshape(len(x), -1).sum(axis=1), "sum"),
+    (nb01.q2, lambda x, y: ((x - y) ** 2).mean(), "shape"),
+    (nb01.q2, lambda x, y: ((x - y) ** 2).mean(axis=(1, 2)), "flat"),
+    (nb01.q3, lambda x, p: (x - p.mean_) @ p.components_.T @ p.components_, "add the mean"),
+    (nb01.q3, lambda x, p: x @ p.components_.T, "shape"),
+    (nb01.q2, lambda x, y: 1 / 0, "ZeroDivisionError"),
+])
+def test_wrong_answer_explained(ex, wrong, says, capsys):
+    assert ex.check(wrong) is False
+    out = capsys.readouterr().out
+    assert "not yet" in out and says in out
+
+
+def test_hint_and_solution_print(capsys):
+    nb01.q2.hint()
+    nb01.q2.solution()
+    out = capsys.readouterr().out
+    assert "hint" in out and "def per_image_mse" in out

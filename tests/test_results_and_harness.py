@@ -1,0 +1,89 @@
+"""aeutils.results, aeutils.targets and the harness aeutils.run, on tiny notebooks that need no TensorFlow."""
+
+import json
+
+import nbformat
+import pytest
+
+from aeutils import results, run, targets
+
+
+def test_record_validates_and_appends(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "rec.jsonl"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    assert results.record("nb01.toy_mse", 0.25) == 0.25
+    results.record("nb01.toy_mse", 0.125)
+    assert results.read_recorded(path)["nb01.toy_mse"]["value"] == 0.125
+    assert "[record] nb01.toy_mse = 0.125" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="finite"):
+        results.record("nb01.toy_mse", float("nan"))
+    with pytest.raises(ValueError, match="nbNN"):
+        results.record("toy mse", 1.0)
+
+
+def test_target_ratio_and_missing():
+    t = targets.Target("ratio", "nb01.a", "<=", 0.5, per="nb01.b")
+    assert t.value({"nb01.a": 1.0, "nb01.b": 4.0}) == 0.25 and t.met({"nb01.a": 1.0, "nb01.b": 4.0})
+    assert not t.met({"nb01.a": 3.0, "nb01.b": 4.0})
+    assert t.value({"nb01.a": 1.0}) is None and not t.met({"nb01.a": 1.0})
+
+
+def test_every_target_metric_is_declared():
+    for stem, rows in targets.TARGETS.items():
+        declared = set(targets.METRICS[stem]) | {f"nb{stem[:2]}.wall_s"}
+        for t in rows:
+            assert t.metric in declared and (t.per is None or t.per in declared), t
+
+
+def make_notebook(path, value, mock_value, fail=False):
+    """A notebook with a parameters cell (with an nbmake mock) that records X."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(f"X = {value}")
+    params.metadata = {"tags": ["parameters"], "nbmake": {"mock": {"X": mock_value}}}
+    body = "from aeutils.results import record\nfrom aeutils.plotting import save_for_gallery\n"
+    body += "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+    body += "record('nb99.x', X)\nsave_for_gallery(plt.figure(), 'nb99_fig')\n"
+    nb.cells = [params, nbformat.v4.new_code_cell(body + ("1/0" if fail else ""))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.setitem(targets.METRICS, "99_demo", {"nb99.x": "x", "nb99.y": "never recorded"})
+    monkeypatch.setitem(targets.TARGETS, "99_demo", [targets.Target("x small", "nb99.x", "<=", 5)])
+    monkeypatch.setitem(run.TARGETS, "99_demo", targets.TARGETS["99_demo"])
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path
+
+
+def test_full_then_quick_then_check(repo):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 7)
+    full = repo / "results" / "full.json"
+    full.parent.mkdir()
+    other = {"mode": "full", "seconds": 1.0, "metrics": {"nb50.z": 1.0}, "targets": [], "missing": [],
+             "finished": "earlier", "machine": {"cpus": 2, "processor": "x", "tensorflow": "t", "keras": "k"}}
+    full.write_text(json.dumps({"notebooks": {"50_other": other}}))
+
+    assert run.main(["--full", "--root", str(repo), str(nb)]) == 0  # no --check: report only
+    entry = json.loads(full.read_text())["notebooks"]["99_demo"]
+    assert entry["metrics"] == {"nb99.x": 3.0} and entry["mode"] == "full"
+    assert entry["targets"][0]["met"] and entry["missing"] == ["nb99.y"]
+    assert entry["machine"]["cpus"] >= 1 and "tensorflow" in entry["machine"]
+    assert json.loads(full.read_text())["notebooks"]["50_other"] == other  # subset run keeps others
+    assert (repo / "docs" / "images" / "nb99_fig.png").is_file()
+    md = (repo / "docs" / "RESULTS.md").read_text()
+    assert "99_demo" in md and "| x small" in md
+
+    assert run.main(["--quick", "--check", "--root", str(repo), str(nb)]) == 1  # 7 > 5 and y missing
+    assert json.loads(full.read_text())["notebooks"]["99_demo"]["metrics"] == {"nb99.x": 3.0}
+    quick = json.loads((repo / "results" / "quick.json").read_text())["notebooks"]["99_demo"]
+    assert quick["metrics"] == {"nb99.x": 7.0} and not quick["targets"][0]["met"]
+
+
+def test_failed_notebook_fails_and_keeps_old_entry(repo, capsys):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, fail=True)
+    assert run.main(["--quick", "--root", str(repo), str(nb)]) == 1
+    assert "FAILED" in capsys.readouterr().out
+    assert "99_demo" not in json.loads((repo / "results" / "quick.json").read_text())["notebooks"]

@@ -1,0 +1,76 @@
+"""aeutils.widgets (driven without a browser) and aeutils.plotting (each plot returns a Figure)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from aeutils import plotting, widgets  # noqa: E402
+
+
+class Linear:
+    """A stand-in encoder/decoder: a fixed matrix, called like a Keras model."""
+
+    def __init__(self, w):
+        self.w = np.asarray(w, np.float32)
+
+    def __call__(self, x):
+        return np.clip(np.asarray(x) @ self.w, 0, 1) if self.w.shape[1] == 64 else np.asarray(x) @ self.w
+
+
+@pytest.fixture
+def coders():
+    rng = np.random.default_rng(0)
+    enc = rng.normal(size=(64, 2))
+    return Linear(enc), Linear(np.linalg.pinv(enc))
+
+
+def test_toy_toggle_moves_the_code(coders):
+    toy = widgets.DigitToy(*coders)
+    assert np.allclose(toy.code(), 0) and toy.reconstruction().shape == (8, 8)
+    assert toy.toggle(3, 4) == 1.0
+    z1 = toy.code()
+    assert not np.allclose(z1, 0)
+    assert toy.toggle(3, 4) == 0.0 and np.allclose(toy.code(), 0)
+    with pytest.raises(ValueError):
+        toy.set_image(np.full(64, 2.0))
+
+
+def test_widget_buttons_drive_the_toy(coders):
+    start = np.zeros(64)
+    start[10] = 1.0
+    app, toy = widgets.digit_toy_widget(*coders, np.zeros((5, 2)), np.arange(5), start_image=start)
+    grid = app.children[0].children[0]
+    buttons = grid.children
+    assert len(buttons) == 64 and buttons[10].value is True
+    before = toy.code().copy()
+    buttons[20].value = True  # a click
+    assert toy.grid.flat[20] == 1.0 and not np.allclose(toy.code(), before)
+    app.reset(np.zeros(64))
+    assert toy.grid.sum() == 0 and not any(b.value for b in buttons)
+    buttons[5].value = True  # the buttons still drive the toy after a reset
+    assert toy.grid.flat[5] == 1.0
+    plt.close("all")
+
+
+def test_plots_return_figures(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    imgs = rng.random((4, 28, 28))
+    figs = [
+        plotting.image_rows({"original": imgs, "reconstruction": imgs[::-1]}),
+        plotting.plot_history({"AE": {"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}}),
+        plotting.plot_codes_2d({"AE": rng.normal(size=(50, 2))}, rng.integers(0, 10, 50), list("abcdefghij")),
+        plotting.plot_metric_vs_size([2, 8], {"AE": [0.02, 0.01], "PCA": [0.04, 0.02]}),
+    ]
+    assert all(isinstance(f, plt.Figure) for f in figs)
+    labels = [ax.get_ylabel() for ax in figs[0].axes[::4]]
+    assert labels == ["original", "reconstruction"]
+    monkeypatch.setenv("AEUTILS_GALLERY_DIR", str(tmp_path))
+    plotting.save_for_gallery(figs[0], "nb01_demo")
+    assert (tmp_path / "nb01_demo.png").is_file()
+    with pytest.raises(ValueError):
+        plotting.save_for_gallery(figs[0], "../escape")
+    plt.close("all")
