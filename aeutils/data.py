@@ -101,7 +101,7 @@ def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise DataError(
-            f"{path} is not a complete gzip file ({err}); it is probably a truncated download.\n"
+            f"{path} is not a complete gzip file ({err}); it is probably a truncated or failed download.\n"
             f"Delete it and load again. {HOW_TO_GET_IT}"
         ) from err
     magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None

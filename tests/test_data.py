@@ -98,7 +98,7 @@ def test_truncated_gzip(tiny):
     folder, _ = tiny
     path = folder / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(DataError, match="truncated download"):
+    with pytest.raises(DataError, match="truncated or failed download"):
         data.load_fashion_mnist(folder, download=False)
 
 
@@ -126,53 +126,46 @@ def test_size_disagrees_with_header(tmp_path):
         data.read_idx(tmp_path / "x")
 
 
-def test_failed_download_leaves_nothing_and_explains(tiny, tmp_path, monkeypatch):
-    import keras
+def serve(payload: bytes | None):
+    """A stand-in for keras.utils.get_file that 'downloads' payload (None: the network is down)."""
 
-    def offline(*args, **kwargs):
-        raise Exception("URL fetch failure: no network")
-
-    monkeypatch.setattr(keras.utils, "get_file", offline)
-    dest = tmp_path / "cache"
-    with pytest.raises(DataError, match="could not be downloaded"):
-        data.download_file("t10k-labels-idx1-ubyte", "0" * 64, dest)
-    assert list(dest.iterdir()) == []
-
-
-def test_corrupt_download_is_not_moved_into_place(tiny, tmp_path, monkeypatch):
-    import keras
-
-    def bad_get_file(fname, origin, cache_dir, cache_subdir):
+    def get_file(fname, origin, cache_dir, cache_subdir):
+        if payload is None:
+            raise Exception("URL fetch failure: no network")
+        assert origin == data.FASHION_ORIGIN + fname
         path = f"{cache_dir}/{fname}"
         with open(path, "wb") as fh:
-            fh.write(gzip.compress(idx_bytes(np.arange(4))))
+            fh.write(payload)
         return path
 
-    monkeypatch.setattr(keras.utils, "get_file", bad_get_file)
+    return get_file
+
+
+@pytest.mark.parametrize("payload,says", [
+    (None, "could not be downloaded"),
+    (gzip.compress(idx_bytes(np.arange(4))), "checksum"),
+    (b"<html>captive portal</html>", "not a complete gzip file"),
+])
+def test_failed_download_leaves_nothing_and_explains(tiny, tmp_path, monkeypatch, payload, says):
+    import keras
+
+    monkeypatch.setattr(keras.utils, "get_file", serve(payload))
     dest = tmp_path / "cache"
-    with pytest.raises(DataError, match="checksum"):
+    with pytest.raises(DataError, match=says):
         data.download_file("t10k-labels-idx1-ubyte", "0" * 64, dest)
-    assert list(dest.iterdir()) == []
+    assert list(dest.iterdir()) == []  # nothing half-written is left in place
 
 
 def test_good_download_lands_in_first_dir(tiny, tmp_path, monkeypatch):
     import keras
 
-    folder, arrays = tiny
+    folder, _ = tiny
     name = "t10k-labels-idx1-ubyte"
-    source = (folder / f"{name}.gz").read_bytes()
-
-    def fake_get_file(fname, origin, cache_dir, cache_subdir):
-        assert origin.endswith(f"{name}.gz")
-        path = f"{cache_dir}/{fname}"
-        with open(path, "wb") as fh:
-            fh.write(source)
-        return path
-
-    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    monkeypatch.setattr(keras.utils, "get_file", serve((folder / f"{name}.gz").read_bytes()))
     empty = tmp_path / "empty"
     got = data.locate_fashion_file(name, empty)
     assert got == empty / f"{name}.gz" and sorted(p.name for p in empty.iterdir()) == [f"{name}.gz"]
+    assert data.read_idx(got, data.FASHION_FILES[name]).shape == (4,)
 
 
 def test_load_dataset_rejects_unknown_name():
