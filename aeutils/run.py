@@ -55,7 +55,7 @@ def machine() -> dict:
     }
 
 
-def execute(notebook: Path, quick: bool, gallery_out: Path | None) -> dict:
+def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | None = None) -> dict:
     """Run one notebook in a fresh temporary folder; return its seconds, metrics and error (if any)."""
     import papermill
 
@@ -77,6 +77,9 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None) -> dict:
             for key, value in saved_env.items():
                 os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
         seconds = time.perf_counter() - start
+        if keep is not None and (tmp / notebook.name).exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(tmp / notebook.name, keep / notebook.name)
         if gallery_out is not None and error is None:
             gallery_out.mkdir(parents=True, exist_ok=True)
             for png in sorted(gallery.glob("*.png")):
@@ -119,7 +122,7 @@ def write_results_md(results: dict, path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False) -> int:
+def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False, keep: Path | None = None) -> int:
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
     results = json.loads(results_path.read_text()) if results_path.exists() else {"notebooks": {}}
@@ -127,7 +130,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick' if quick else 'full'} mode) ...", flush=True)
-        out = execute(nb, quick, None if quick else root / "docs" / "images")
+        out = execute(nb, quick, None if quick else root / "docs" / "images", keep)
         rows, missing = evaluate(stem, out["metrics"], out["seconds"])
         print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded")
         for name, value in sorted(out["metrics"].items()):
@@ -164,13 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="the nbmake mock values, as CI runs them")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository root (default: .)")
+    parser.add_argument("--keep", type=Path, help="also save the executed notebooks (with outputs) here")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted((args.root / "notebooks").glob("*.ipynb"))
     absent = [str(p) for p in notebooks if not p.is_file()]
     if absent or not notebooks:
         parser.error(f"no such notebook: {', '.join(absent)}" if absent else "no notebooks found")
-    return run(notebooks, args.root.resolve(), quick=args.quick, check=args.check)
+    return run(notebooks, args.root.resolve(), quick=args.quick, check=args.check, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -66,13 +66,15 @@ def test_full_then_quick_then_check(repo):
              "finished": "earlier", "machine": {"cpus": 2, "processor": "x", "tensorflow": "t", "keras": "k"}}
     full.write_text(json.dumps({"notebooks": {"50_other": other}}))
 
-    assert run.main(["--full", "--root", str(repo), str(nb)]) == 0  # no --check: report only
+    assert run.main(["--full", "--root", str(repo), "--keep", str(repo / "out"), str(nb)]) == 0  # no --check
     entry = json.loads(full.read_text())["notebooks"]["99_demo"]
     assert entry["metrics"] == {"nb99.x": 3.0} and entry["mode"] == "full"
     assert entry["targets"][0]["met"] and entry["missing"] == ["nb99.y"]
     assert entry["machine"]["cpus"] >= 1 and "tensorflow" in entry["machine"]
     assert json.loads(full.read_text())["notebooks"]["50_other"] == other  # subset run keeps others
     assert (repo / "docs" / "images" / "nb99_fig.png").is_file()
+    executed = nbformat.read(repo / "out" / "99_demo.ipynb", as_version=4)
+    assert "nb99.x = 3" in str(executed.cells[-1].outputs)
     md = (repo / "docs" / "RESULTS.md").read_text()
     assert "99_demo" in md and "| x small" in md
 
