@@ -25,7 +25,7 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
     Called by the setup cell of every notebook (01–07). Returns a dict of versions and machine facts.
     """
     if quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
     import keras
     import numpy as np
     import tensorflow as tf

@@ -58,11 +58,12 @@ def image_rows(rows: dict[str, np.ndarray], n: int | None = None, scale: float =
 def plot_history(histories: dict, keys=("loss", "val_loss"), logy: bool = True):
     """Training curves: ``histories`` maps a model name to a Keras ``History`` or its ``history`` dict."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, hist in histories.items():
+    for i, (name, hist) in enumerate(histories.items()):
         hist = getattr(hist, "history", hist)
         for key, style in zip(keys, ("-", "--")):
             if key in hist:
-                ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], style, label=f"{name} {key}")
+                epochs = np.arange(1, len(hist[key]) + 1)
+                ax.plot(epochs, hist[key], style, color=f"C{i}", label=f"{name} {key}")
     ax.set(xlabel="epoch", ylabel="loss", yscale="log" if logy else "linear")
     ax.legend(fontsize=8)
     return fig
@@ -90,5 +91,6 @@ def plot_metric_vs_size(sizes, curves: dict[str, list[float]], ylabel: str = "te
             ax.annotate(f"{v:.4f}", (s, v), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set(xscale="log", yscale="log" if logy else "linear", xlabel="code size L", ylabel=ylabel)
     ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.legend()
     return fig

@@ -40,15 +40,22 @@ def call(fn, *args, **kwargs):
 
 @dataclass
 class Exercise:
-    """One question: ``check(answer)`` prints a verdict and returns True/False; ``hint()``, ``solution()``."""
+    """One question: ``check(answer)`` prints a verdict and sets ``passed``; ``hint()``, ``solution()``."""
 
     name: str
     checker: Callable[..., str | None]
     hint_text: str
     solution_text: str
+    passed: bool = False
 
-    def check(self, *answer) -> bool:
-        """Print whether ``answer`` is right (and if not, what is wrong); never raises on a wrong answer."""
+    def check(self, *answer) -> None:
+        """Print whether ``answer`` is right (and if not, what is wrong); never raises on a wrong answer.
+
+        The verdict is kept in ``self.passed`` (returning it would echo ``True``/``False`` under the cell).
+        """
+        self.passed = self._verdict(answer)
+
+    def _verdict(self, answer: tuple) -> bool:
         try:
             if not answer or any(map(is_blank, answer)):
                 raise NotAttempted

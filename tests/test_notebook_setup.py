@@ -1,0 +1,34 @@
+"""aeutils.notebook: the setup every notebook calls seeds everything and reports the versions."""
+
+import random
+
+import numpy as np
+
+from aeutils.notebook import colab_badge_url, in_colab, setup
+
+
+def draws():
+    import keras
+
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    return random.random(), np.random.rand(), layer.kernel.numpy().tolist()
+
+
+def test_setup_seeds_python_numpy_and_keras(capsys):
+    info = setup(seed=7)
+    first = draws()
+    setup(seed=7)
+    assert draws() == first
+    setup(seed=8)
+    assert draws() != first
+    out = capsys.readouterr().out
+    assert "tensorflow" in out and "keras 3" in out
+    assert info["seed"] == 7 and info["backend"] == "tensorflow" and info["cpus"] >= 1
+    assert info["colab"] is in_colab() is False
+
+
+def test_colab_badge_url():
+    url = colab_badge_url("01_autoencoder_basics.ipynb")
+    assert url.startswith("https://colab.research.google.com/github/")
+    assert url.endswith("/blob/main/notebooks/01_autoencoder_basics.ipynb")
