@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -19,17 +20,37 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced(active: bool = True):
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) ignore
+    TF_CPP_MIN_LOG_LEVEL when written before its logging starts, and Jupyter would show them under the cell."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
     """Seed Python, NumPy and Keras; quiet TensorFlow's logs; set the plot style; print and return versions.
 
     Called by the setup cell of every notebook (01–07). Returns a dict of versions and machine facts.
     """
     if quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported
-    import keras
-    import numpy as np
-    import tensorflow as tf
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+    with _native_stderr_silenced(quiet):
+        import keras
+        import numpy as np
+        import tensorflow as tf
 
+        gpus = len(tf.config.list_physical_devices("GPU"))
     if quiet:
         tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
@@ -44,7 +65,7 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
         "numpy": np.__version__,
         "backend": keras.backend.backend(),
         "cpus": os.cpu_count(),
-        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "gpus": gpus,
         "colab": in_colab(),
         "seed": seed,
     }

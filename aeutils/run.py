@@ -129,7 +129,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     facts, status = machine(), 0
     for nb in notebooks:
         stem = nb.stem
-        print(f"== {stem} ({'quick' if quick else 'full'} mode) ...", flush=True)
+        print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
         out = execute(nb, quick, None if quick else root / "docs" / "images", keep)
         rows, missing = evaluate(stem, out["metrics"], out["seconds"])
         print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded")

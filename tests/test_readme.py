@@ -20,3 +20,9 @@ def test_readme_links_each_notebook_and_its_badge():
     readme = (ROOT / "README.md").read_text()
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert f"(notebooks/{nb.name})" in readme and colab_badge_url(nb.name) in readme
+
+
+def test_readme_gallery_images_exist():
+    readme = (ROOT / "README.md").read_text()
+    for image in re.findall(r"\]\((docs/images/[^)]+\.png)\)", readme):
+        assert (ROOT / image).is_file(), image
