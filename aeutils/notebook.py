@@ -21,7 +21,7 @@ def in_colab() -> bool:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced(active: bool = True):
+def quiet_native_stderr(active: bool = True):
     """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) ignore
     TF_CPP_MIN_LOG_LEVEL when written before its logging starts, and Jupyter would show them under the cell."""
     if not active:
@@ -45,7 +45,7 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
     """
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-    with _native_stderr_silenced(quiet):
+    with quiet_native_stderr(quiet):
         import keras
         import numpy as np
         import tensorflow as tf

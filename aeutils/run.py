@@ -41,9 +41,13 @@ def quick_parameters(notebook: Path) -> dict:
 
 def machine() -> dict:
     """The facts that make timings comparable: CPUs, platform and library versions."""
-    import keras
-    import tensorflow as tf
+    from aeutils.notebook import quiet_native_stderr
 
+    with quiet_native_stderr():
+        import keras
+        import tensorflow as tf
+
+        gpus = len(tf.config.list_physical_devices("GPU"))
     return {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
@@ -51,7 +55,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
-        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "gpus": gpus,
     }
 
 
