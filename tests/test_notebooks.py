@@ -44,10 +44,12 @@ def nb(request):
 
 def test_committed_clean(nb):
     raw = json.loads(nb.path.read_text())
+    assert "papermill" not in raw["metadata"], "papermill metadata committed"
     for cell in raw["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
-        assert "execution" not in cell.get("metadata", {}), "execution metadata committed"
+        for key in ("execution", "papermill", "ExecuteTime"):
+            assert key not in cell.get("metadata", {}), f"{key} metadata committed"
 
 
 def test_title_cell_has_own_colab_badge_and_anatomy(nb):
