@@ -79,7 +79,10 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
             error = f"{type(err).__name__}: {err}"
         finally:
             for key, value in saved_env.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+                if value is None:
+                    os.environ.pop(key)
+                else:
+                    os.environ[key] = value
         seconds = time.perf_counter() - start
         if keep is not None and (tmp / notebook.name).exists():
             keep.mkdir(parents=True, exist_ok=True)
