@@ -38,10 +38,10 @@ def quiet_native_stderr(active: bool = True):
         os.close(devnull)
 
 
-def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
-    """Seed Python, NumPy and Keras; quiet TensorFlow's logs; set the plot style; print and return versions.
+def machine_facts(quiet: bool = True) -> dict:
+    """Library versions and the machine (CPUs, GPUs, processor): what makes a number or a timing comparable.
 
-    Called by the setup cell of every notebook (01–07). Returns a dict of versions and machine facts.
+    Printed by :func:`setup` in every notebook and stored by the harness beside each notebook's results.
     """
     if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
@@ -53,12 +53,7 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
         gpus = len(tf.config.list_physical_devices("GPU"))
     if quiet:
         tf.get_logger().setLevel("ERROR")
-    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
-    if style:
-        from aeutils.plotting import set_style
-
-        set_style()
-    info = {
+    return {
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
@@ -66,8 +61,23 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
         "backend": keras.backend.backend(),
         "cpus": os.cpu_count(),
         "gpus": gpus,
-        "colab": in_colab(),
-        "seed": seed,
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
     }
-    print(" | ".join(f"{k} {v}" for k, v in info.items()))
+
+
+def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
+    """Seed Python, NumPy and Keras; quiet TensorFlow's logs; set the plot style; print and return versions.
+
+    Called by the setup cell of every notebook (01–07). Returns :func:`machine_facts` plus Colab and seed.
+    """
+    info = {**machine_facts(quiet), "colab": in_colab(), "seed": seed}
+    import keras
+
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
+    if style:
+        from aeutils.plotting import set_style
+
+        set_style()
+    print(" | ".join(f"{k} {v}" for k, v in info.items() if k != "platform"))
     return info

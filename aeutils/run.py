@@ -17,13 +17,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from aeutils.notebook import machine_facts
 from aeutils.results import RESULTS_ENV, read_recorded
 from aeutils.targets import METRICS, TARGETS
 
@@ -37,26 +37,6 @@ def quick_parameters(notebook: Path) -> dict:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             return dict(cell["metadata"].get("nbmake", {}).get("mock", {}))
     raise ValueError(f"{notebook} has no cell tagged 'parameters'.")
-
-
-def machine() -> dict:
-    """The facts that make timings comparable: CPUs, platform and library versions."""
-    from aeutils.notebook import quiet_native_stderr
-
-    with quiet_native_stderr():
-        import keras
-        import tensorflow as tf
-
-        gpus = len(tf.config.list_physical_devices("GPU"))
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "gpus": gpus,
-    }
 
 
 def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | None = None) -> dict:
@@ -133,7 +113,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
     results = json.loads(results_path.read_text()) if results_path.exists() else {"notebooks": {}}
-    facts, status = machine(), 0
+    facts, status = machine_facts(), 0
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
