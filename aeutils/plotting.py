@@ -40,15 +40,21 @@ def _side(images) -> int:
     return int(round(np.sqrt(np.asarray(images[0]).size)))
 
 
-def image_rows(rows: dict[str, np.ndarray], n: int | None = None, scale: float = 1.1):
-    """A grid with one labelled row per entry of ``rows`` (e.g. original / reconstruction), ``n`` columns."""
+def image_rows(rows: dict[str, np.ndarray], n: int | None = None, scale: float = 1.1, autoscale: bool = False):
+    """A grid with one labelled row per entry of ``rows`` (e.g. original / reconstruction), ``n`` columns.
+
+    Images are square, of any size (each row may differ). Pixels are shown on [0, 1] unless ``autoscale``
+    stretches each image to its own range (for filters and feature maps, notebook 02).
+    """
     n = n or min(len(v) for v in rows.values())
-    side = _side(next(iter(rows.values())))
     fig, axes = plt.subplots(len(rows), n, figsize=(scale * n, scale * len(rows) + 0.2), squeeze=False)
     for r, (label, images) in enumerate(rows.items()):
+        side = _side(images)
         for c in range(n):
             ax = axes[r, c]
-            ax.imshow(np.asarray(images[c]).reshape(side, side), vmin=0, vmax=1, cmap="gray")
+            image = np.asarray(images[c]).reshape(side, side)
+            limits = (image.min(), image.max()) if autoscale else (0, 1)
+            ax.imshow(image, vmin=limits[0], vmax=limits[1], cmap="gray")
             ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)

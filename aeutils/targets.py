@@ -17,6 +17,14 @@ METRICS: dict[str, dict[str, str]] = {
         **{f"nb01.pca_mse_L{k}": f"PCA test MSE, {k} components" for k in (2, 8, 32, 64)},
         "nb01.toy_mse": "64→2→64 toy AE, test MSE on held-out 8×8 digits",
     },
+    "02_convolutional_autoencoders": {
+        "nb02.conv_mse_L32": "conv AE test MSE, code size 32",
+        "nb02.conv_mse_L64": "conv AE test MSE, code size 64",
+        "nb02.dense_mse_L32": "notebook 01's dense AE test MSE, code size 32, same epochs as the conv AE",
+        "nb02.pca_mse_L64": "PCA test MSE, 64 components",
+        "nb02.epoch_s_conv": "seconds per training epoch, conv AE L=32",
+        "nb02.epoch_s_dense": "seconds per training epoch, dense AE L=32",
+    },
 }
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -58,5 +66,10 @@ TARGETS: dict[str, list[Target]] = {
         Target("AE/PCA test MSE at L=32", "nb01.ae_mse_L32", "<=", 0.60, per="nb01.pca_mse_L32"),
         Target("AE/PCA test MSE at L=64", "nb01.ae_mse_L64", "<=", 0.75, per="nb01.pca_mse_L64"),
         _time_target("01_autoencoder_basics"),
+    ],
+    "02_convolutional_autoencoders": [
+        Target("conv AE/PCA test MSE at L=64", "nb02.conv_mse_L64", "<=", 0.70, per="nb02.pca_mse_L64"),
+        Target("conv/dense AE test MSE at L=32", "nb02.conv_mse_L32", "<", 1.0, per="nb02.dense_mse_L32"),
+        _time_target("02_convolutional_autoencoders"),
     ],
 }

@@ -78,3 +78,12 @@ class Exercise:
     def solution(self) -> None:
         """Print the solution."""
         print(f"{self.name} solution:\n{self.solution_text}")
+
+
+def check_whole_number(answer, right: int, mistakes: dict[int, str], otherwise: str) -> str | None:
+    """Checker body for a count: ``None`` if right, the message for a known mistake, else ``otherwise``."""
+    if not isinstance(answer, (int,)) and not (hasattr(answer, "dtype") and answer.dtype.kind in "iu"):
+        return f"give a whole number, not {type(answer).__name__}."
+    if answer == right:
+        return None
+    return mistakes.get(int(answer), f"{answer} is not it: {otherwise}")

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from aeutils.exercises import Exercise, call
+from aeutils.exercises import Exercise, call, check_whole_number
 
 
 def _check_dense_params(answer) -> str | None:
-    right = 784 * 32 + 32
-    if not isinstance(answer, (int, np.integer)):
-        return f"give a whole number of parameters, not {type(answer).__name__}."
-    if answer == 784 * 32:
-        return "you counted the weights; each of the 32 units also has a bias."
-    if answer != right:
-        return f"{answer} is not it: count one weight per (input, unit) pair, plus one bias per unit."
-    return None
+    return check_whole_number(
+        answer, 784 * 32 + 32, {784 * 32: "you counted the weights; each of the 32 units also has a bias."},
+        "count one weight per (input, unit) pair, plus one bias per unit.",
+    )
 
 
 def _check_per_image_mse(fn) -> str | None:
