@@ -4,18 +4,20 @@ attempted', and a learner's exception is reported rather than raised."""
 import numpy as np
 import pytest
 
-from aeutils.exercises import Exercise, ____, nb01, nb02
+from aeutils.exercises import Exercise, ____, nb01, nb02, nb03
+from aeutils.metrics import per_image_psnr
 
-ALL = [nb01.q1, nb01.q2, nb01.q3, nb02.q1, nb02.q2, nb02.q3]
+ALL = [q for nb in (nb01, nb02, nb03) for q in (nb.q1, nb.q2, nb.q3)]
 
 
 def run_solution(ex: Exercise):
     """Execute the printed solution and return what it defines (a function) or evaluates to (a value)."""
-    scope = {"np": np}
+    scope = {"np": np, "per_image_psnr": per_image_psnr}
     src = ex.solution_text
     if src.startswith("def "):
         exec(src, scope)
-        return next(v for k, v in scope.items() if callable(v) and not k.startswith("__") and k != "np")
+        given = {"np", "per_image_psnr", "__builtins__"}
+        return next(v for k, v in scope.items() if callable(v) and k not in given)
     return eval(src.split("#")[0], scope)
 
 
@@ -52,6 +54,11 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb02.q2, lambda k, s, n: np.ones((n - 1) * s + k, dtype=int), "counts should be"),
     (nb02.q3, lambda n, s: n // s, "Round up"),
     (nb02.q3, lambda n, s: n - s, "should be"),
+    (nb03.q1, lambda m: 20 * np.log10(1 / m), "10·log10"),
+    (nb03.q1, lambda m: -np.log10(m), "decibel"),
+    (nb03.q2, lambda f, grid, nz, cl: min(grid, key=lambda p: per_image_psnr(cl, f(nz, p)).mean()), "worst"),
+    (nb03.q3, lambda x, f, seed: np.where(np.random.default_rng(seed).random(x.shape) < f, x, 0), "about 30%"),
+    (nb03.q3, lambda x, f, seed: x * (np.random.default_rng().random(x.shape) >= f), "same seed"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict
