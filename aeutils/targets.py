@@ -25,6 +25,15 @@ METRICS: dict[str, dict[str, str]] = {
         "nb02.epoch_s_conv": "seconds per training epoch, conv AE L=32",
         "nb02.epoch_s_dense": "seconds per training epoch, dense AE L=32",
     },
+    "03_denoising_autoencoders": {
+        **{f"nb03.psnr_{who}_{key}": f"mean test PSNR (dB), {what}, {level}"
+           for who, what in (("noisy", "noisy input"), ("classical_best", "best tuned classical denoiser"),
+                             ("dae", "denoising AE"))
+           for key, level in (("s01", "σ=0.1"), ("s03", "σ=0.3"), ("s05", "σ=0.5"), ("mask", "masking 50%"))
+           if not (who == "noisy" and key == "mask")},
+        "nb03.ssim_dae_s03": "mean test SSIM, denoising AE, σ=0.3",
+        "nb03.ssim_classical_best_s03": "mean test SSIM, best tuned classical denoiser, σ=0.3",
+    },
 }
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -32,19 +41,26 @@ _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt
 
 @dataclass(frozen=True)
 class Target:
-    """``metric`` (divided by ``per`` when given) must satisfy ``op bound`` in full mode."""
+    """``metric`` (divided by ``per``, or minus ``minus``, when given) must satisfy ``op bound`` in full mode."""
 
     label: str
     metric: str
     op: str
     bound: float
     per: str | None = None
+    minus: str | None = None
 
     def value(self, metrics: dict[str, float]) -> float | None:
         """The compared quantity, or None when a metric it needs was not recorded."""
-        if self.metric not in metrics or (self.per and self.per not in metrics):
+        needed = [m for m in (self.metric, self.per, self.minus) if m]
+        if any(m not in metrics for m in needed):
             return None
-        return metrics[self.metric] / metrics[self.per] if self.per else metrics[self.metric]
+        value = metrics[self.metric]
+        if self.per:
+            value /= metrics[self.per]
+        if self.minus:
+            value -= metrics[self.minus]
+        return value
 
     def met(self, metrics: dict[str, float]) -> bool:
         """Whether the target holds (a missing metric counts as a miss)."""
@@ -53,7 +69,7 @@ class Target:
 
     @property
     def quantity(self) -> str:
-        return f"{self.metric} / {self.per}" if self.per else self.metric
+        return self.metric + (f" / {self.per}" if self.per else "") + (f" - {self.minus}" if self.minus else "")
 
 
 def _time_target(nb: str) -> Target:
@@ -71,5 +87,14 @@ TARGETS: dict[str, list[Target]] = {
         Target("conv AE/PCA test MSE at L=64", "nb02.conv_mse_L64", "<=", 0.70, per="nb02.pca_mse_L64"),
         Target("conv/dense AE test MSE at L=32", "nb02.conv_mse_L32", "<", 1.0, per="nb02.dense_mse_L32"),
         _time_target("02_convolutional_autoencoders"),
+    ],
+    "03_denoising_autoencoders": [
+        Target("DAE − best classical PSNR at σ=0.3 (dB)", "nb03.psnr_dae_s03", ">=", 5.0,
+               minus="nb03.psnr_classical_best_s03"),
+        Target("DAE/best classical SSIM at σ=0.3", "nb03.ssim_dae_s03", ">", 1.0, per="nb03.ssim_classical_best_s03"),
+        *(Target(f"DAE − best classical PSNR, {level} (dB)", f"nb03.psnr_dae_{key}", ">", 0.0,
+                 minus=f"nb03.psnr_classical_best_{key}")
+          for key, level in (("s01", "σ=0.1"), ("s05", "σ=0.5"), ("mask", "masking"))),
+        _time_target("03_denoising_autoencoders"),
     ],
 }

@@ -28,11 +28,18 @@ def test_target_ratio_and_missing():
     assert t.value({"nb01.a": 1.0}) is None and not t.met({"nb01.a": 1.0})
 
 
+def test_target_difference():
+    t = targets.Target("gain", "nb03.a", ">=", 5.0, minus="nb03.b")
+    assert t.value({"nb03.a": 21.5, "nb03.b": 16.0}) == 5.5 and t.met({"nb03.a": 21.5, "nb03.b": 16.0})
+    assert not t.met({"nb03.a": 20.0, "nb03.b": 16.0}) and not t.met({"nb03.a": 21.5})
+    assert t.quantity == "nb03.a - nb03.b"
+
+
 def test_every_target_metric_is_declared():
     for stem, rows in targets.TARGETS.items():
         declared = set(targets.METRICS[stem]) | {f"nb{stem[:2]}.wall_s"}
         for t in rows:
-            assert t.metric in declared and (t.per is None or t.per in declared), t
+            assert all(m is None or m in declared for m in (t.metric, t.per, t.minus)), t
 
 
 def make_notebook(path, value, mock_value, fail=False):
