@@ -34,6 +34,21 @@ METRICS: dict[str, dict[str, str]] = {
         "nb03.ssim_dae_s03": "mean test SSIM, denoising AE, σ=0.3",
         "nb03.ssim_classical_best_s03": "mean test SSIM, best tuned classical denoiser, σ=0.3",
     },
+    "04_sparse_and_contractive_autoencoders": {
+        "nb04.probe_acc_raw": "linear probe test accuracy, raw pixels (784)",
+        "nb04.probe_acc_pca32": "linear probe test accuracy, PCA-32",
+        **{f"nb04.probe_acc_{k}32": f"linear probe test accuracy, {name} 32-d code"
+           for k, name in (("ae", "plain AE"), ("sparse", "L1-sparse AE"), ("contractive", "contractive AE"),
+                           ("denoising", "denoising AE"), ("best", "best learned"))},
+        "nb04.probe_acc_100labels_raw": "linear probe, 100 labels per class, raw pixels",
+        "nb04.probe_acc_100labels_pca32": "linear probe, 100 labels per class, PCA-32",
+        "nb04.probe_acc_100labels_best32": "linear probe, 100 labels per class, best learned 32-d code",
+        "nb04.sensitivity_ae": "code sensitivity ||f(x+d)-f(x)||/||d||, plain sigmoid AE",
+        "nb04.sensitivity_cae": "code sensitivity, contractive AE (λ chosen on validation)",
+        "nb04.recon_mse_ae": "test MSE, plain sigmoid AE",
+        "nb04.recon_mse_cae": "test MSE, contractive AE",
+        "nb04.mean_activation_kl": "mean code activation of the KL-sparse AE (ρ = 0.05)",
+    },
 }
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -96,5 +111,13 @@ TARGETS: dict[str, list[Target]] = {
                  minus=f"nb03.psnr_classical_best_{key}")
           for key, level in (("s01", "σ=0.1"), ("s05", "σ=0.5"), ("mask", "masking"))),
         _time_target("03_denoising_autoencoders"),
+    ],
+    "04_sparse_and_contractive_autoencoders": [
+        Target("best 32-d code, linear probe accuracy", "nb04.probe_acc_best32", ">=", 0.85),
+        Target("CAE/AE code sensitivity", "nb04.sensitivity_cae", "<=", 0.5, per="nb04.sensitivity_ae"),
+        Target("CAE/AE test MSE", "nb04.recon_mse_cae", "<=", 1.10, per="nb04.recon_mse_ae"),
+        Target("KL mean activation ≥ 0.8 ρ", "nb04.mean_activation_kl", ">=", 0.04),
+        Target("KL mean activation ≤ 1.2 ρ", "nb04.mean_activation_kl", "<=", 0.06),
+        _time_target("04_sparse_and_contractive_autoencoders"),
     ],
 }

@@ -4,10 +4,10 @@ attempted', and a learner's exception is reported rather than raised."""
 import numpy as np
 import pytest
 
-from aeutils.exercises import Exercise, ____, nb01, nb02, nb03
+from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03) for q in (nb.q1, nb.q2, nb.q3)]
+ALL = [q for nb in (nb01, nb02, nb03, nb04) for q in (nb.q1, nb.q2, nb.q3)]
 
 
 def run_solution(ex: Exercise):
@@ -59,6 +59,12 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb03.q2, lambda f, grid, nz, cl: min(grid, key=lambda p: per_image_psnr(cl, f(nz, p)).mean()), "worst"),
     (nb03.q3, lambda x, f, seed: np.where(np.random.default_rng(seed).random(x.shape) < f, x, 0), "about 30%"),
     (nb03.q3, lambda x, f, seed: x * (np.random.default_rng().random(x.shape) >= f), "same seed"),
+    (nb04.q1, lambda r, rh: np.sum(rh * np.log(rh / r) + (1 - rh) * np.log((1 - rh) / (1 - r))), "swapped"),
+    (nb04.q1, lambda r, rh: np.sum(r * np.log(r / rh)), "'off' side"),
+    (nb04.q2, lambda w, b, x: w, "sigmoid'"),
+    (nb04.q2, lambda w, b, x: w * 0.25, "finite differences"),
+    (nb04.q3, lambda a, b, c, d: 0.5, "> 0.9"),
+    (nb04.q3, lambda a, b, c, d: [0.9, 0.8], "one number"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict
