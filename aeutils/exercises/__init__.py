@@ -7,6 +7,7 @@ says what is wrong.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,7 +83,7 @@ class Exercise:
 
 def check_whole_number(answer, right: int, mistakes: dict[int, str], otherwise: str) -> str | None:
     """Checker body for a count: ``None`` if right, the message for a known mistake, else ``otherwise``."""
-    if not isinstance(answer, (int,)) and not (hasattr(answer, "dtype") and answer.dtype.kind in "iu"):
+    if not isinstance(answer, numbers.Integral) or isinstance(answer, bool):
         return f"give a whole number, not {type(answer).__name__}."
     if answer == right:
         return None
