@@ -1,0 +1,39 @@
+"""aeutils.metrics (per-image MSE, PSNR, SSIM) and aeutils.models (the reused dense AE, timed fits)."""
+
+import numpy as np
+
+from aeutils import metrics, models
+
+
+def test_per_image_metrics_on_known_images():
+    rng = np.random.default_rng(0)
+    clean = rng.random((4, 28, 28)).astype("float32")
+    noisy = np.clip(clean + 0.1, 0, 1)
+    mse = metrics.per_image_mse(clean, noisy)
+    assert mse.shape == (4,) and np.allclose(mse, ((clean - noisy) ** 2).reshape(4, -1).mean(axis=1))
+    assert np.allclose(metrics.per_image_psnr(clean, noisy), 10 * np.log10(1 / mse), rtol=1e-5)
+    assert np.allclose(metrics.per_image_ssim(clean, clean), 1.0)
+    assert np.all(metrics.per_image_ssim(clean, noisy) < 1.0)
+    flat = metrics.per_image_psnr(clean.reshape(4, -1), noisy.reshape(4, -1, 1))  # any image layout
+    assert np.allclose(flat, metrics.per_image_psnr(clean, noisy))
+
+
+def test_dense_autoencoder_shapes_and_shortcut():
+    enc, dec, ae = models.build_dense_autoencoder(8, hidden=(16,))
+    x = np.random.default_rng(1).random((3, 784)).astype("float32")
+    assert enc(x).shape == (3, 8) and dec(enc(x)).shape == (3, 784) and ae(x).shape == (3, 784)
+    y = np.asarray(ae(x))
+    assert y.min() >= 0 and y.max() <= 1  # the sigmoid output
+    _, _, plain = models.build_dense_autoencoder(8, hidden=(16,), shortcut=False)
+    assert ae.count_params() == plain.count_params() + 2 * 784 * 8  # two bias-free linear paths
+
+
+def test_compile_for_and_timed_fit():
+    _, _, ae = models.build_dense_autoencoder(4, hidden=(8,))
+    models.compile_for(ae, epochs=2, n_train=300, batch_size=100, lr=1e-2)
+    schedule = ae.optimizer.get_config()["learning_rate"]
+    assert schedule["class_name"] == "CosineDecay" and schedule["config"]["decay_steps"] == 6  # 2 epochs x 3 steps
+    x = np.random.default_rng(2).random((300, 784)).astype("float32")
+    history, seconds = models.fit_timed(ae, x, x, epochs=2, batch_size=100)
+    assert len(history.history["loss"]) == 2 and seconds > 0
+    assert models.seconds_per_epoch(ae, x[:100], n_epoch=1000, batch_size=100) > 0
