@@ -100,3 +100,36 @@ def plot_metric_vs_size(sizes, curves: dict[str, list[float]], ylabel: str = "te
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.legend()
     return fig
+
+
+def plot_roc_pr(y_true, scores: dict[str, np.ndarray]):
+    """ROC and precision–recall curves of several anomaly scores (anomaly = positive), scikit-learn's displays
+    side by side, each with its chance level (notebook 05)."""
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (name, s) in enumerate(scores.items()):
+        last = i == len(scores) - 1
+        RocCurveDisplay.from_predictions(y_true, s, name=name, ax=roc, plot_chance_level=last)
+        PrecisionRecallDisplay.from_predictions(y_true, s, name=name, ax=pr, plot_chance_level=last)
+    roc.set_title("ROC: anomalies caught vs normal images flagged")
+    pr.set_title("Precision–recall for the anomaly class")
+    for ax in (roc, pr):
+        ax.legend(fontsize=7, loc="lower right" if ax is roc else "lower left")
+    return fig
+
+
+def plot_score_histograms(scores: dict[str, np.ndarray], y_true, thresholds: dict[str, float] | None = None):
+    """One panel per score: histograms (log x) of normal and anomalous test images, and the chosen threshold."""
+    y_true = np.asarray(y_true)
+    fig, axes = plt.subplots(1, len(scores), figsize=(4.6 * len(scores), 3.2), squeeze=False)
+    for ax, (name, s) in zip(axes[0], scores.items()):
+        s = np.asarray(s)
+        bins = np.geomspace(max(s.min(), 1e-12), s.max(), 60) if s.min() > 0 else 60
+        for label, colour, who in ((0, "C0", "normal"), (1, "C3", "anomaly")):
+            ax.hist(s[y_true == label], bins=bins, density=True, alpha=0.55, color=colour, label=who)
+        if thresholds and name in thresholds:
+            ax.axvline(thresholds[name], color="k", ls="--", lw=1, label="threshold")
+        ax.set(xscale="log" if s.min() > 0 else "linear", title=name, xlabel="score (higher: more anomalous)")
+        ax.legend(fontsize=8)
+    return fig

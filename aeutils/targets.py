@@ -49,6 +49,17 @@ METRICS: dict[str, dict[str, str]] = {
         "nb04.recon_mse_cae": "test MSE, contractive AE",
         "nb04.mean_activation_kl": "mean code activation of the KL-sparse AE (ρ = 0.05)",
     },
+    "05_anomaly_detection": {
+        **{f"nb05.auroc_mean_{k}": f"one-class test AUROC, mean over the ten classes, {what}"
+           for k, what in (("ae", "AE reconstruction MSE"), ("best", "AE blurred + calibrated error (declared best)"),
+                           ("pca", "PCA reconstruction MSE"), ("pca_calibrated", "PCA blurred + calibrated error"),
+                           ("iforest", "IsolationForest"), ("ocsvm", "OneClassSVM"))},
+        **{f"nb05.auroc_class{c}_best": f"one-class test AUROC, class {c} normal, best AE score" for c in range(10)},
+        "nb05.ap_mean_best": "average precision (anomaly = positive), mean over classes, best AE score",
+        "nb05.recall_anomaly_at_threshold": "anomaly recall at the validation 95% threshold, mean over classes",
+        "nb05.false_alarm_at_threshold": "test false-alarm rate at that threshold (planned 0.05), mean over classes",
+        "nb05.auroc_mean_best_contaminated": "mean AUROC, best AE score, 5% of training images anomalous",
+    },
 }
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -119,5 +130,11 @@ TARGETS: dict[str, list[Target]] = {
         Target("KL mean activation ≥ 0.8 ρ", "nb04.mean_activation_kl", ">=", 0.04),
         Target("KL mean activation ≤ 1.2 ρ", "nb04.mean_activation_kl", "<=", 0.06),
         _time_target("04_sparse_and_contractive_autoencoders"),
+    ],
+    "05_anomaly_detection": [
+        Target("best AE score, mean AUROC", "nb05.auroc_mean_best", ">=", 0.94),
+        *(Target(f"best AE score − {name}, mean AUROC", "nb05.auroc_mean_best", ">", 0.0, minus=f"nb05.auroc_mean_{k}")
+          for k, name in (("pca", "PCA"), ("iforest", "IsolationForest"), ("ocsvm", "OneClassSVM"))),
+        _time_target("05_anomaly_detection"),
     ],
 }

@@ -4,10 +4,10 @@ attempted', and a learner's exception is reported rather than raised."""
 import numpy as np
 import pytest
 
-from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04
+from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04) for q in (nb.q1, nb.q2, nb.q3)]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05) for q in (nb.q1, nb.q2, nb.q3)]
 
 
 def run_solution(ex: Exercise):
@@ -65,6 +65,14 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb04.q2, lambda w, b, x: w * 0.25, "finite differences"),
     (nb04.q3, lambda a, b, c, d: 0.5, "> 0.9"),
     (nb04.q3, lambda a, b, c, d: [0.9, 0.8], "one number"),
+    (nb05.q1, lambda n, a: np.mean(n[:, None] > a[None, :]) + 0.5 * np.mean(n[:, None] == a[None, :]), "swap"),
+    (nb05.q1, lambda n, a: np.mean(a[:, None] > n[None, :]), "ties count one half"),
+    (nb05.q1, lambda n, a: a.mean() - n.mean(), "Compare every anomaly"),
+    (nb05.q2, lambda v, f: np.percentile(v, 100 * f), "upper"),
+    (nb05.q2, lambda v, f: v.max(), "must lie above"),
+    (nb05.q3, lambda r, f, p: r * (1 - p) / (r * (1 - p) + f * p), "prevalence is the share"),
+    (nb05.q3, lambda r, f, p: r, "that is the recall"),
+    (nb05.q3, lambda r, f, p: r / (r + f), "r·p / (r·p + f·(1 − p))"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict
