@@ -19,7 +19,8 @@ def _check_auroc_by_pairs(fn) -> str | None:
     if np.isclose(got, strict) or np.isclose(got, np.mean(anomaly[:, None] >= normal[None, :])):
         return "ties count one half: add 0.5 * np.mean(anomaly[:, None] == normal[None, :])."
     if not np.isclose(got, want):
-        return f"on the check's data AUROC is {want:.4f}; you returned {got:.4f}. Compare every anomaly with every normal."
+        return (f"on the check's data AUROC is {want:.4f}; you returned {got:.4f}. "
+                "Compare every anomaly with every normal.")
     return None
 
 
