@@ -114,8 +114,8 @@ def plot_roc_pr(y_true, scores: dict[str, np.ndarray]):
         PrecisionRecallDisplay.from_predictions(y_true, s, name=name, ax=pr, plot_chance_level=last)
     roc.set_title("ROC: anomalies caught vs normal images flagged")
     pr.set_title("Precision–recall for the anomaly class")
-    for ax in (roc, pr):
-        ax.legend(fontsize=7, loc="lower right" if ax is roc else "lower left")
+    roc.legend(fontsize=7, loc="lower right")
+    pr.legend(fontsize=7, loc="lower left")
     return fig
 
 
@@ -125,11 +125,12 @@ def plot_score_histograms(scores: dict[str, np.ndarray], y_true, thresholds: dic
     fig, axes = plt.subplots(1, len(scores), figsize=(4.6 * len(scores), 3.2), squeeze=False)
     for ax, (name, s) in zip(axes[0], scores.items()):
         s = np.asarray(s)
-        bins = np.geomspace(max(s.min(), 1e-12), s.max(), 60) if s.min() > 0 else 60
+        log = s.min() > 0  # log-spaced bins and axis only where every score is positive
+        bins = np.geomspace(s.min(), s.max(), 60) if log else 60
         for label, colour, who in ((0, "C0", "normal"), (1, "C3", "anomaly")):
             ax.hist(s[y_true == label], bins=bins, density=True, alpha=0.55, color=colour, label=who)
         if thresholds and name in thresholds:
             ax.axvline(thresholds[name], color="k", ls="--", lw=1, label="threshold")
-        ax.set(xscale="log" if s.min() > 0 else "linear", title=name, xlabel="score (higher: more anomalous)")
+        ax.set(xscale="log" if log else "linear", title=name, xlabel="score (higher: more anomalous)")
         ax.legend(fontsize=8)
     return fig
