@@ -96,3 +96,71 @@ def digit_toy_widget(encoder, decoder, train_codes, train_labels, start_image=No
     app.reset = reset  # lets a notebook (or a test) load another digit
     redraw()
     return app, toy
+
+
+class LatentExplorer:
+    """The state of notebook 07's latent explorer: a point z on a 2-d latent plane, its decoded image, and the
+    class most common among the training codes nearest to it."""
+
+    def __init__(self, decoder, codes, labels, class_names=None, k: int = 15, side: int = 28):
+        self.decoder, self.side, self.k = decoder, side, k
+        self.codes, self.labels = np.asarray(codes, np.float32)[:, :2], np.asarray(labels)
+        if len(self.codes) != len(self.labels):
+            raise ValueError(f"{len(self.codes)} codes but {len(self.labels)} labels.")
+        self.class_names = list(class_names) if class_names is not None else None
+        self.z = np.zeros(2, np.float32)
+
+    def move_to(self, z1: float, z2: float) -> np.ndarray:
+        """Put the point at (z1, z2) (a click or the sliders) and return its decoded image, shape (side, side)."""
+        self.z = np.array([z1, z2], np.float32)
+        return self.image()
+
+    def image(self) -> np.ndarray:
+        """The decoder's image at the current point; a decoder that returns logits is passed through a sigmoid."""
+        out = _numpy_call(self.decoder, self.z[None, :]).reshape(self.side, self.side)
+        return out if 0 <= out.min() and out.max() <= 1 else 1 / (1 + np.exp(-out))
+
+    def nearest_class(self):
+        """The most common class among the ``k`` training codes nearest to the point, and that share."""
+        nearest = np.argsort(((self.codes - self.z) ** 2).sum(axis=1))[: self.k]
+        values, counts = np.unique(self.labels[nearest], return_counts=True)
+        label = values[np.argmax(counts)]
+        name = self.class_names[label] if self.class_names is not None else label
+        return name, counts.max() / len(nearest)
+
+
+def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: float = 3.0):
+    """An ipywidgets app over :class:`LatentExplorer`: two sliders (z1, z2) over the class scatter of the codes,
+    the decoded image beside it; clicking the plane moves the point where an interactive matplotlib backend
+    (``%matplotlib widget``) is on. Returns ``(app, explorer)``; display ``app`` in the notebook."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    explorer = LatentExplorer(decoder, codes, labels, class_names)
+    out = w.Output()
+    sliders = [w.FloatSlider(0.0, min=-limit, max=limit, step=0.05, description=f"z{i + 1}",
+                             continuous_update=False) for i in range(2)]
+
+    def redraw(*_):
+        image = explorer.move_to(sliders[0].value, sliders[1].value)
+        name, share = explorer.nearest_class()
+        with out:
+            out.clear_output(wait=True)
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.8), width_ratios=[1.4, 1])
+            ax1.scatter(*explorer.codes[:3000].T, c=explorer.labels[:3000], cmap="tab10", s=3, alpha=0.4)
+            ax1.plot(*explorer.z, "r*", ms=16, mec="k")
+            ax1.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z1", ylabel="z2")
+            ax2.imshow(image, cmap="gray", vmin=0, vmax=1), ax2.set_xticks([]), ax2.set_yticks([])
+            ax2.set_title(f"decoded at ({explorer.z[0]:.2f}, {explorer.z[1]:.2f})\nnear: {name} ({share:.0%})")
+            fig.canvas.mpl_connect("button_press_event", on_click)
+            plt.show()
+
+    def on_click(event):
+        if event.xdata is not None and event.ydata is not None:
+            sliders[0].value, sliders[1].value = float(event.xdata), float(event.ydata)
+
+    for s in sliders:
+        s.observe(redraw, names="value")
+    app = w.HBox([w.VBox(sliders), out])
+    redraw()
+    return app, explorer

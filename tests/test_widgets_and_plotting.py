@@ -56,6 +56,34 @@ def test_widget_buttons_drive_the_toy(coders):
     plt.close("all")
 
 
+def test_latent_explorer_decodes_the_point_and_names_its_neighbours():
+    rng = np.random.default_rng(1)
+    codes = np.concatenate([rng.normal(-2, 0.3, (50, 2)), rng.normal(2, 0.3, (50, 2))])
+    labels = np.repeat([0, 1], 50)
+    decoder = Linear(rng.normal(size=(2, 784)))  # returns unbounded values: the explorer applies a sigmoid
+    explorer = widgets.LatentExplorer(decoder, codes, labels, ["left", "right"], k=10)
+    image = explorer.move_to(2.0, 2.0)
+    assert image.shape == (28, 28) and 0 <= image.min() and image.max() <= 1
+    expected = 1 / (1 + np.exp(-(np.array([2.0, 2.0]) @ decoder.w)))
+    assert np.allclose(image.ravel(), expected, atol=1e-6)
+    assert explorer.nearest_class() == ("right", 1.0)
+    explorer.move_to(-2.0, -1.9)
+    assert explorer.nearest_class()[0] == "left" and np.allclose(explorer.z, [-2.0, -1.9])
+    with pytest.raises(ValueError):
+        widgets.LatentExplorer(decoder, codes, labels[:3])
+
+
+def test_latent_explorer_widget_sliders_move_the_point():
+    rng = np.random.default_rng(2)
+    codes, labels = rng.normal(size=(40, 2)), rng.integers(0, 3, 40)
+    app, explorer = widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), codes, labels)
+    z1, z2 = app.children[0].children
+    z1.value, z2.value = 1.5, -0.5  # two slider moves
+    assert np.allclose(explorer.z, [1.5, -0.5])
+    assert explorer.nearest_class()[0] in {0, 1, 2}
+    plt.close("all")
+
+
 def test_plots_return_figures(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     imgs = rng.random((4, 28, 28))

@@ -1,0 +1,185 @@
+"""Variational autoencoders: the :class:`Sampling` layer, the :class:`VAE` model and the bounds that evaluate it.
+
+Taught in notebook 06 (dense encoder and decoder), reused in notebook 07 (convolutional). Both classes are
+registered with Keras under the package ``aeutils``, so a saved ``.keras`` file loads in a fresh process after
+``import aeutils.vae`` — without the notebook's code — and with ``safe_mode`` on.
+
+Conventions (notebook 06, section 2): every term is a **sum over one image** (784 pixels, L latent units) in nats,
+and a batch's loss is the **mean over its images**. The reconstruction term is the Bernoulli negative
+log-likelihood of the grey pixels under the decoder's logits; the KL term is the closed form for a diagonal Gaussian
+posterior against N(0, I); β weights the KL term in the training loss, while the −ELBO always uses β = 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+PACKAGE = "aeutils"
+
+
+def bernoulli_nll(x, logits):
+    """−log p(x | z) per image: the binary cross-entropy of pixels ``x`` in [0, 1] under ``logits``, summed over
+    every axis but the first. ``softplus(l) − x·l`` is that cross-entropy written so that it never overflows."""
+    per_pixel = ops.softplus(logits) - x * logits
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=-1)
+
+
+def gaussian_kl(z_mean, z_log_var):
+    """KL( N(μ, σ²) ‖ N(0, I) ) per image, in closed form: −½ Σ (1 + log σ² − μ² − σ²)."""
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Sampling(keras.layers.Layer):
+    """The reparameterization trick: ``z = μ + exp(½ log σ²) · ε`` with ε ~ N(0, I) drawn from the layer's own
+    :class:`keras.random.SeedGenerator`, so each call draws new noise and a given seed repeats the whole run."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class VAE(keras.Model):
+    """A VAE around any ``encoder`` (images → ``[z_mean, z_log_var]``) and ``decoder`` (z → pixel logits).
+
+    ``fit``, ``evaluate`` and ``validation_data`` report ``loss`` (reconstruction + β·KL), ``reconstruction`` and
+    ``kl``, each the mean over images of a per-image sum; ``predict``/``call`` return the decoded posterior mean
+    as pixel probabilities (a reconstruction, not a sample). Taught in notebook 06.
+    """
+
+    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.beta, self.seed = float(beta), seed
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = encoder.built and decoder.built  # functional parts arrive built: nothing left to build
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def terms(self, x, training: bool = False):
+        """Per-image reconstruction NLL and KL, with one posterior sample z per image."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        logits = self.decoder(self.sampling([z_mean, z_log_var]), training=training)
+        return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)
+
+    def _track(self, reconstruction, kl):
+        self.loss_tracker.update_state(reconstruction + self.beta * kl)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x = keras.utils.unpack_x_y_sample_weight(data)[0]
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self.terms(x, training=True)
+            loss = ops.mean(reconstruction + self.beta * kl)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(grads, self.trainable_weights)
+        return self._track(reconstruction, kl)
+
+    def test_step(self, data):
+        x = keras.utils.unpack_x_y_sample_weight(data)[0]
+        return self._track(*self.terms(x, training=False))
+
+    def call(self, x, training: bool = False):
+        z_mean, _ = self.encoder(x, training=training)
+        return ops.sigmoid(self.decoder(z_mean, training=training))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("encoder", "decoder"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
+
+
+def _batches(x, batch_size: int):
+    for start in range(0, len(x), batch_size):
+        yield np.asarray(x[start:start + batch_size], np.float32)
+
+
+def encode_means(vae, x, batch_size: int = 1000) -> np.ndarray:
+    """The posterior means μ(x) of every image in ``x``: the VAE's deterministic code."""
+    return np.concatenate([np.asarray(vae.encoder(b)[0]) for b in _batches(x, batch_size)])
+
+
+def decode(vae, z, batch_size: int = 1000) -> np.ndarray:
+    """Pixel probabilities for latent points ``z``, decoded in batches (one call for a whole grid of points)."""
+    return np.concatenate([np.asarray(ops.sigmoid(vae.decoder(b))) for b in _batches(z, batch_size)])
+
+
+def elbo_terms(vae, x, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image reconstruction NLL and KL (nats), one posterior sample each; −ELBO = their sum."""
+    parts = [vae.terms(b) for b in _batches(x, batch_size)]
+    return tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in (0, 1))
+
+
+def importance_weighted_nll(vae, x, k: int = 100, batch_size: int = 100, seed: int = 0) -> np.ndarray:
+    """Per-image bound −log p(x) ≤ −log (1/k) Σ_j p(x|z_j) p(z_j) / q(z_j|x), z_j ~ q(z|x) (Burda et al., 2016).
+
+    Tighter than the −ELBO for k > 1 and equal to it in expectation for k = 1; computed with ``logsumexp`` so the
+    k weights never under- or overflow. Taught in notebook 06.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for b in _batches(x, batch_size):
+        z_mean, z_log_var = (np.asarray(t) for t in vae.encoder(b))
+        eps = rng.standard_normal((k, *z_mean.shape), dtype=np.float32)
+        z = z_mean + np.exp(0.5 * z_log_var) * eps  # (k, batch, L)
+        logits = vae.decoder(z.reshape(-1, z.shape[-1]))
+        log_px_z = -np.asarray(bernoulli_nll(np.tile(b, (k,) + (1,) * (b.ndim - 1)), logits)).reshape(k, -1)
+        log_pz = -0.5 * np.sum(z**2 + math.log(2 * math.pi), axis=-1)
+        log_qz = -0.5 * np.sum(eps**2 + math.log(2 * math.pi) + z_log_var, axis=-1)
+        log_w = log_px_z + log_pz - log_qz
+        out.append(-(np.asarray(ops.logsumexp(log_w, axis=0)) - math.log(k)))
+    return np.concatenate(out)
+
+
+def active_units(vae, x, threshold: float = 0.01) -> tuple[int, np.ndarray]:
+    """How many latent units the posterior mean actually uses: Var_x(μ_u(x)) > ``threshold`` (Burda et al.).
+
+    Returns ``(count, variances)``; a unit whose μ never moves carries no information about x (posterior collapse).
+    """
+    variances = encode_means(vae, x).var(axis=0)
+    return int((variances > threshold).sum()), variances
+
+
+def slerp(z0, z1, t):
+    """Spherical interpolation between latent points ``z0`` and ``z1`` at fractions ``t`` (taught in notebook 07).
+
+    Keeps the norm typical of Gaussian samples, which a straight line between two of them does not."""
+    z0, z1, t = np.asarray(z0, np.float64), np.asarray(z1, np.float64), np.asarray(t, np.float64)[:, None]
+    cos = np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)

@@ -1,0 +1,133 @@
+"""aeutils.vae: the Sampling layer, the VAE model (fit/evaluate/predict, save and load in a fresh process) and the
+bounds that evaluate it."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from aeutils import vae as V
+
+L = 3
+
+
+def coders(latent=L, pixels=784, hidden=16):
+    """A tiny dense encoder (images → [μ, log σ²]) and decoder (z → logits)."""
+    x = keras.Input((pixels,))
+    h = keras.layers.Dense(hidden, activation="relu")(x)
+    encoder = keras.Model(x, [keras.layers.Dense(latent)(h), keras.layers.Dense(latent)(h)])
+    z = keras.Input((latent,))
+    decoder = keras.Model(z, keras.layers.Dense(pixels)(keras.layers.Dense(hidden, activation="relu")(z)))
+    return encoder, decoder
+
+
+@pytest.fixture
+def images():
+    return np.random.default_rng(0).random((256, 784)).astype("float32")
+
+
+def test_closed_forms():
+    x = np.array([[0.0, 1.0, 0.25]], "float32")
+    logits = np.array([[-2.0, 3.0, 0.5]], "float32")
+    p = 1 / (1 + np.exp(-logits))
+    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum()
+    assert np.allclose(V.bernoulli_nll(x, logits), [bce], rtol=1e-5)
+    assert np.allclose(V.bernoulli_nll(x.reshape(1, 1, 3, 1), logits.reshape(1, 1, 3, 1)), [bce], rtol=1e-5)
+    assert np.allclose(V.gaussian_kl(np.zeros((2, 4)), np.zeros((2, 4))), 0.0)
+    # μ = 1, σ² = e: ½ (σ² + μ² − 1 − log σ²) = ½ (e + 1 − 1 − 1) per unit
+    assert np.allclose(V.gaussian_kl(np.ones((1, 2)), np.ones((1, 2))), [2 * 0.5 * (np.e - 1)], rtol=1e-5)
+
+
+def test_sampling_draws_new_noise_and_repeats_with_a_seed():
+    mean, log_var = np.zeros((1000, 2), "float32"), np.zeros((1000, 2), "float32")
+    a, b = V.Sampling(seed=1), V.Sampling(seed=1)
+    first = np.asarray(a([mean, log_var]))
+    assert np.array_equal(first, np.asarray(b([mean, log_var])))  # same seed, same first draw
+    assert not np.array_equal(first, np.asarray(a([mean, log_var])))  # the next call draws afresh
+    assert abs(first.mean()) < 0.1 and abs(first.std() - 1) < 0.1
+    tight = np.asarray(a([mean + 3, log_var - 30]))  # σ = e^-15: z sits on μ
+    assert np.allclose(tight, 3, atol=1e-5)
+    assert V.Sampling.from_config(a.get_config()).seed == 1
+
+
+def test_vae_fit_evaluate_predict(images):
+    model = V.VAE(*coders(), beta=2.0, seed=0)
+    model.compile(keras.optimizers.Adam(1e-2))
+    history = model.fit(images, epochs=3, batch_size=64, validation_data=images[:64], verbose=0)
+    h = history.history
+    assert {"loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl"} <= set(h)
+    assert h["loss"][-1] < h["loss"][0]
+    assert np.allclose(h["loss"], np.add(h["reconstruction"], np.multiply(2.0, h["kl"])), rtol=1e-5)
+    scores = model.evaluate(images, batch_size=64, verbose=0, return_dict=True)
+    assert set(scores) == {"loss", "reconstruction", "kl"} and scores["kl"] >= 0
+    probs = model.predict(images[:10], verbose=0)
+    assert probs.shape == (10, 784) and probs.min() >= 0 and probs.max() <= 1
+    rec, kl = V.elbo_terms(model, images, batch_size=100)
+    assert rec.shape == kl.shape == (256,) and np.all(kl >= 0)
+    assert abs(rec.mean() - scores["reconstruction"]) < 0.05 * scores["reconstruction"]  # a new sample, same value
+
+
+def test_save_and_load_in_a_fresh_process(images, tmp_path):
+    model = V.VAE(*coders(), beta=0.5, seed=3)
+    model.compile(keras.optimizers.Adam(1e-3))
+    model.fit(images, epochs=1, batch_size=64, verbose=0)
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", images[:20])
+    code = (
+        "import sys, numpy as np, keras, aeutils.vae\n"
+        f"m = keras.saving.load_model({str(path)!r})\n"
+        "assert type(m).__name__ == 'VAE' and m.beta == 0.5 and m.seed == 3, (m, m.beta, m.seed)\n"
+        f"x = np.load({str(tmp_path / 'x.npy')!r})\n"
+        f"np.save({str(tmp_path / 'y.npy')!r}, m.predict(x, verbose=0))\n"
+        f"np.save({str(tmp_path / 'mu.npy')!r}, np.asarray(m.encoder(x)[0]))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+    assert np.array_equal(np.load(tmp_path / "y.npy"), model.predict(images[:20], verbose=0))
+    assert np.array_equal(np.load(tmp_path / "mu.npy"), np.asarray(model.encoder(images[:20])[0]))
+
+
+def test_importance_weighted_bound_is_exact_when_z_is_ignored(images):
+    # encoder outputs the prior (μ = 0, log σ² = 0), decoder ignores z: then p(x) = p(x|z) for every z, KL = 0,
+    # and every importance weight equals p(x): the bound is exact for any k.
+    x_in = keras.Input((784,))
+    zeros = keras.layers.Dense(L, kernel_initializer="zeros")
+    encoder = keras.Model(x_in, [zeros(x_in), zeros(x_in)])
+    z_in = keras.Input((L,))
+    decoder = keras.Model(z_in, keras.layers.Dense(784, kernel_initializer="zeros", bias_initializer="ones")(z_in))
+    model = V.VAE(encoder, decoder)
+    exact = np.asarray(V.bernoulli_nll(images, np.ones_like(images)))
+    assert np.allclose(V.importance_weighted_nll(model, images[:50], k=7, batch_size=20), exact[:50], rtol=1e-5)
+    rec, kl = V.elbo_terms(model, images)
+    assert np.allclose(kl, 0, atol=1e-6) and np.allclose(rec, exact, rtol=1e-5)
+
+
+def test_importance_weighted_bound_is_tighter_than_the_elbo(images):
+    model = V.VAE(*coders(), seed=0)
+    rec, kl = V.elbo_terms(model, images)
+    iw = V.importance_weighted_nll(model, images, k=100, batch_size=64)
+    iw1 = V.importance_weighted_nll(model, images, k=1, batch_size=64, seed=1)
+    assert iw.shape == (256,) and iw.mean() < (rec + kl).mean()
+    assert abs(iw1.mean() - (rec + kl).mean()) < 0.01 * (rec + kl).mean()  # k = 1 is the ELBO itself
+
+
+def test_active_units_and_codes(images):
+    x_in = keras.Input((784,))
+    first = keras.layers.Lambda(lambda t: 10 * t[:, :1])(x_in)  # varies with the image
+    mean = keras.layers.Concatenate()([first, keras.layers.Lambda(lambda t: 0 * t[:, :2])(x_in)])
+    encoder = keras.Model(x_in, [mean, keras.layers.Lambda(lambda t: 0 * t[:, :3])(x_in)])
+    model = V.VAE(encoder, coders()[1])
+    count, variances = V.active_units(model, images)
+    assert count == 1 and variances.shape == (3,)
+    assert V.encode_means(model, images, batch_size=100).shape == (256, 3)
+    assert V.decode(model, np.zeros((5, 3), "float32")).shape == (5, 784)
+
+
+def test_slerp():
+    z0, z1 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    path = V.slerp(z0, z1, np.linspace(0, 1, 5))
+    assert np.allclose(path[0], z0) and np.allclose(path[-1], z1)
+    assert np.allclose(np.linalg.norm(path, axis=1), 1.0, atol=1e-6)  # stays on the circle
+    assert np.allclose(V.slerp(z0, 2 * z0, [0.5]), [[1.5, 0.0]])  # parallel: falls back to the line
