@@ -81,3 +81,15 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
         set_style()
     print(" | ".join(f"{k} {v}" for k, v in info.items() if k != "platform"))
     return info
+
+
+def show_source(obj) -> None:
+    """Display the source code of a function or class from ``aeutils`` under the cell, highlighted.
+
+    Notebooks 06 and 07 read the VAE this way: it lives in :mod:`aeutils.vae` so that a saved model loads in a
+    fresh process, and the lesson still shows every line of it."""
+    import inspect
+
+    from IPython.display import Code, display
+
+    display(Code(inspect.getsource(obj), language="python"))

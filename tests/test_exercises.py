@@ -4,10 +4,10 @@ attempted', and a learner's exception is reported rather than raised."""
 import numpy as np
 import pytest
 
-from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05
+from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05) for q in (nb.q1, nb.q2, nb.q3)]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06) for q in (nb.q1, nb.q2, nb.q3)]
 
 
 def run_solution(ex: Exercise):
@@ -73,6 +73,15 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb05.q3, lambda r, f, p: r * (1 - p) / (r * (1 - p) + f * p), "prevalence is the share"),
     (nb05.q3, lambda r, f, p: r, "that is the recall"),
     (nb05.q3, lambda r, f, p: r / (r + f), "r·p / (r·p + f·(1 − p))"),
+    (nb06.q1, lambda m, v: 0.5 * np.sum(1 + v - m**2 - np.exp(v), axis=-1), "sign"),
+    (nb06.q1, lambda m, v: -np.sum(1 + v - m**2 - np.exp(v), axis=-1), "½"),
+    (nb06.q1, lambda m, v: -0.5 * np.sum(1 + 2 * v - m**2 - np.exp(2 * v), axis=-1), "log σ²"),
+    (nb06.q1, lambda m, v: -0.5 * np.sum(1 + v - m**2 - np.exp(v)), "shape"),
+    (nb06.q2, 1, "same scale"),
+    (nb06.q2, 28, "28 × 28"),
+    (nb06.q3, lambda w: -np.log(np.mean(np.exp(w))), "underflows"),
+    (nb06.q3, lambda w: -np.mean(w), "ELBO"),
+    (nb06.q3, lambda w: -(w.max() + np.log(np.sum(np.exp(w - w.max())))), "subtract log k"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict
