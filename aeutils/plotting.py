@@ -134,3 +134,25 @@ def plot_score_histograms(scores: dict[str, np.ndarray], y_true, thresholds: dic
         ax.set(xscale="log" if log else "linear", title=name, xlabel="score (higher: more anomalous)")
         ax.legend(fontsize=8)
     return fig
+
+
+def image_grid(images, coords=None, title: str = ""):
+    """Tile n × n square images into one picture (notebook 07's decoded manifold), row 0 at the top.
+
+    ``coords`` (the n latent values along each axis) labels the ticks: columns are z1, rows z2 growing upward.
+    """
+    images = np.asarray(images)
+    n, side = int(round(np.sqrt(len(images)))), _side(images)
+    tiles = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, n * side)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.imshow(tiles, cmap="gray", vmin=0, vmax=1)
+    ax.grid(False)
+    if coords is None:
+        ax.set_xticks([]), ax.set_yticks([])
+    else:
+        centres = side * np.arange(n) + side / 2
+        labels = [f"{c:.1f}" for c in coords]
+        ax.set_xticks(centres, labels, fontsize=7), ax.set_yticks(centres, labels[::-1], fontsize=7)
+        ax.set(xlabel="z1", ylabel="z2")
+    ax.set_title(title)
+    return fig

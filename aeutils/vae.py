@@ -183,3 +183,14 @@ def slerp(z0, z1, t):
     if omega < 1e-6:
         return ((1 - t) * z0 + t * z1).astype(np.float32)
     return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
+
+
+def prior_grid(n: int, edge: float = 0.05):
+    """``n × n`` 2-d latent points at the prior's quantiles ``edge`` … ``1 − edge`` on each axis, in reading order
+    (row 0 at the top, where z2 is largest), and the ``n`` coordinates. Equal steps in probability, not in z: every
+    cell of the grid holds the same prior mass. Notebook 07 decodes all n² points in one batched call."""
+    from scipy.stats import norm
+
+    coords = norm.ppf(np.linspace(edge, 1 - edge, n))
+    z1, z2 = np.meshgrid(coords, coords[::-1])
+    return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32), coords

@@ -100,7 +100,8 @@ def digit_toy_widget(encoder, decoder, train_codes, train_labels, start_image=No
 
 class LatentExplorer:
     """The state of notebook 07's latent explorer: a point z on a 2-d latent plane, its decoded image, and the
-    class most common among the training codes nearest to it."""
+    class most common among the training codes nearest to it. ``decoder`` maps a batch of points (n, 2) to pixel
+    values in [0, 1] (for a VAE, ``lambda z: aeutils.vae.decode(vae, z)``)."""
 
     def __init__(self, decoder, codes, labels, class_names=None, k: int = 15, side: int = 28):
         self.decoder, self.side, self.k = decoder, side, k
@@ -116,9 +117,8 @@ class LatentExplorer:
         return self.image()
 
     def image(self) -> np.ndarray:
-        """The decoder's image at the current point; a decoder that returns logits is passed through a sigmoid."""
-        out = _numpy_call(self.decoder, self.z[None, :]).reshape(self.side, self.side)
-        return out if 0 <= out.min() and out.max() <= 1 else 1 / (1 + np.exp(-out))
+        """The decoder's image at the current point, shape (side, side)."""
+        return _numpy_call(self.decoder, self.z[None, :]).reshape(self.side, self.side)
 
     def nearest_class(self):
         """The most common class among the ``k`` training codes nearest to the point, and that share."""

@@ -131,3 +131,11 @@ def test_slerp():
     assert np.allclose(path[0], z0) and np.allclose(path[-1], z1)
     assert np.allclose(np.linalg.norm(path, axis=1), 1.0, atol=1e-6)  # stays on the circle
     assert np.allclose(V.slerp(z0, 2 * z0, [0.5]), [[1.5, 0.0]])  # parallel: falls back to the line
+
+
+def test_prior_grid_is_in_reading_order_on_quantiles():
+    points, coords = V.prior_grid(5, edge=0.1)
+    assert points.shape == (25, 2) and np.allclose(coords, -coords[::-1]) and np.isclose(coords[2], 0)
+    assert np.isclose(coords[0], -1.2815516, atol=1e-6)  # the prior's 10 % quantile
+    assert np.allclose(points[:5, 1], coords[-1]) and np.allclose(points[:5, 0], coords)  # top row: largest z2
+    assert np.allclose(points[::5, 1], coords[::-1])  # first column: z2 falls down the rows

@@ -60,17 +60,17 @@ def test_latent_explorer_decodes_the_point_and_names_its_neighbours():
     rng = np.random.default_rng(1)
     codes = np.concatenate([rng.normal(-2, 0.3, (50, 2)), rng.normal(2, 0.3, (50, 2))])
     labels = np.repeat([0, 1], 50)
-    decoder = Linear(rng.normal(size=(2, 784)))  # returns unbounded values: the explorer applies a sigmoid
-    explorer = widgets.LatentExplorer(decoder, codes, labels, ["left", "right"], k=10)
+    w = rng.normal(size=(2, 784))
+    explorer = widgets.LatentExplorer(lambda z: 1 / (1 + np.exp(-z @ w)), codes, labels, ["left", "right"], k=10)
     image = explorer.move_to(2.0, 2.0)
     assert image.shape == (28, 28) and 0 <= image.min() and image.max() <= 1
-    expected = 1 / (1 + np.exp(-(np.array([2.0, 2.0]) @ decoder.w)))
+    expected = 1 / (1 + np.exp(-(np.array([2.0, 2.0]) @ w)))
     assert np.allclose(image.ravel(), expected, atol=1e-6)
     assert explorer.nearest_class() == ("right", 1.0)
     explorer.move_to(-2.0, -1.9)
     assert explorer.nearest_class()[0] == "left" and np.allclose(explorer.z, [-2.0, -1.9])
     with pytest.raises(ValueError):
-        widgets.LatentExplorer(decoder, codes, labels[:3])
+        widgets.LatentExplorer(lambda z: z, codes, labels[:3])
 
 
 def test_latent_explorer_widget_sliders_move_the_point():
@@ -101,4 +101,14 @@ def test_plots_return_figures(tmp_path, monkeypatch):
     assert (tmp_path / "nb01_demo.png").is_file()
     with pytest.raises(ValueError):
         plotting.save_for_gallery(figs[0], "../escape")
+    plt.close("all")
+
+
+def test_image_grid_tiles_in_reading_order():
+    images = np.zeros((9, 4, 4))
+    images[2] = 1.0  # first row, last column
+    fig = plotting.image_grid(images, coords=[-1.0, 0.0, 1.0], title="grid")
+    tiles = fig.axes[0].images[0].get_array()
+    assert tiles.shape == (12, 12) and tiles[:4, 8:].min() == 1 and tiles.sum() == 16
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["1.0", "0.0", "-1.0"]
     plt.close("all")
