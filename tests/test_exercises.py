@@ -3,20 +3,21 @@ attempted', and a learner's exception is reported rather than raised."""
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
-from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06
+from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06) for q in (nb.q1, nb.q2, nb.q3)]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)]
 
 
 def run_solution(ex: Exercise):
     """Execute the printed solution and return what it defines (a function) or evaluates to (a value)."""
-    scope = {"np": np, "per_image_psnr": per_image_psnr}
+    scope = {"np": np, "per_image_psnr": per_image_psnr, "norm": norm}
     src = ex.solution_text
     if src.startswith("def "):
         exec(src, scope)
-        given = {"np", "per_image_psnr", "__builtins__"}
+        given = {"np", "per_image_psnr", "norm", "__builtins__"}
         return next(v for k, v in scope.items() if callable(v) and k not in given)
     return eval(src.split("#")[0], scope)
 
@@ -82,6 +83,14 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb06.q3, lambda w: -np.log(np.mean(np.exp(w))), "underflows"),
     (nb06.q3, lambda w: -np.mean(w), "ELBO"),
     (nb06.q3, lambda w: -(w.max() + np.log(np.sum(np.exp(w - w.max())))), "subtract log k"),
+    (nb07.q1, lambda n, e: np.linspace(norm.ppf(e), norm.ppf(1 - e), n), "equal steps in z"),
+    (nb07.q1, lambda n, e: np.linspace(e, 1 - e, n), "probabilities themselves"),
+    (nb07.q1, lambda n, e: norm.ppf(np.linspace(0.05, 0.95, 7)), "ignores n or edge"),
+    (nb07.q2, lambda c, lab, s, t: c[lab == s].mean(0) - c[lab == t].mean(0), "reversed"),
+    (nb07.q2, lambda c, lab, s, t: c[lab == t].mean() - c[lab == s].mean(), "length L"),
+    (nb07.q3, 0.5, "independent"),
+    (nb07.q3, 1.414, "longer"),
+    (nb07.q3, 0.9, "measure it"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict

@@ -1,0 +1,74 @@
+"""Exercises of notebook 07 (exploring the latent space): ``from aeutils.exercises.nb07 import q1, q2, q3``."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.stats import norm
+
+from aeutils.exercises import Exercise, call
+
+
+def _check_grid_coordinates(fn) -> str | None:
+    want = norm.ppf(np.linspace(0.05, 0.95, 7))
+    got = np.asarray(call(fn, 7, 0.05), dtype=float)
+    if got.shape != (7,):
+        return f"return the n = 7 coordinates along one axis, shape (7,), not {got.shape}."
+    if np.allclose(got, np.linspace(want[0], want[-1], 7)):
+        return "those are equal steps in z; take equal steps in *probability* and map them through norm.ppf."
+    if np.allclose(got, np.linspace(0.05, 0.95, 7)):
+        return "those are the probabilities themselves: pass them through the normal's quantile function, norm.ppf."
+    if not np.allclose(got, want):
+        return "use norm.ppf(np.linspace(edge, 1 - edge, n))."
+    other, other_want = np.asarray(call(fn, 4, 0.1), dtype=float), norm.ppf(np.linspace(0.1, 0.9, 4))
+    if other.shape != other_want.shape or not np.allclose(other, other_want):
+        return "your function ignores n or edge: try it with n = 4, edge = 0.1."
+    return None
+
+
+def _check_attribute_vector(fn) -> str | None:
+    rng = np.random.default_rng(8)
+    codes, labels = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
+    want = codes[labels == 2].mean(0) - codes[labels == 0].mean(0)
+    got = np.asarray(call(fn, codes, labels, 0, 2), dtype=float)
+    if got.shape != (3,):
+        return f"return one vector of length L = 3 (the latent size), not shape {got.shape}."
+    if np.allclose(got, -want):
+        return "the direction is reversed: target minus source moves a source item toward the target class."
+    if np.allclose(got, (codes[labels == 2] - codes[labels == 0]).mean(0)) and not np.allclose(got, want):
+        return "pairing items of the two classes one by one is not a class mean difference."
+    if not np.allclose(got, want):
+        return "average the codes of each class over its images (axis 0), then subtract: target − source."
+    return None
+
+
+def _check_midpoint_shrink(answer) -> str | None:
+    if not isinstance(answer, numbers.Real) or isinstance(answer, bool):
+        return f"give a number, not {type(answer).__name__}."
+    if np.isclose(answer, 0.5, atol=0.02):
+        return "for two *independent* vectors the lengths do not add: the variance of (z0 + z1)/2 is 1/2 per unit."
+    if np.isclose(answer, np.sqrt(2), atol=0.03):
+        return "that is how much *longer* z0 is than the midpoint; the question asks midpoint / z0."
+    if not np.isclose(answer, 1 / np.sqrt(2), atol=0.02):
+        return "measure it: np.linalg.norm((z0 + z1) / 2) / np.linalg.norm(z0) for z0, z1 of length 1000."
+    return None
+
+
+q1 = Exercise(
+    "q1", _check_grid_coordinates,
+    "np.linspace(edge, 1 - edge, n) gives equally spaced probabilities; norm.ppf turns a probability into z.",
+    "def grid_coordinates(n, edge):\n"
+    "    return norm.ppf(np.linspace(edge, 1 - edge, n))",
+)
+q2 = Exercise(
+    "q2", _check_attribute_vector,
+    "codes[labels == target].mean(axis=0) is the mean code of the target class.",
+    "def attribute_vector(codes, labels, source, target):\n"
+    "    return codes[labels == target].mean(axis=0) - codes[labels == source].mean(axis=0)",
+)
+q3 = Exercise(
+    "q3", _check_midpoint_shrink,
+    "Each unit of (z0 + z1)/2 has variance (1 + 1)/4 = 1/2, and a length grows like the square root of the variance.",
+    "1 / np.sqrt(2)  # about 0.707: the midpoint is atypically short, which slerp avoids",
+)
