@@ -75,9 +75,10 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
     return {"seconds": round(seconds, 1), "metrics": metrics, "error": error}
 
 
-def evaluate(stem: str, metrics: dict, seconds: float) -> tuple[list[dict], list[str]]:
-    """Each target's value and verdict, and the expected metrics that were not recorded."""
-    values = {**metrics, f"nb{stem[:2]}.wall_s": seconds}
+def evaluate(stem: str, metrics: dict, seconds: float, others: dict | None = None) -> tuple[list[dict], list[str]]:
+    """Each target's value and verdict, and the expected metrics that were not recorded. ``others`` holds the
+    other notebooks' latest metrics, for targets across notebooks (``Target.lowest_of``)."""
+    values = {**(others or {}), **metrics, f"nb{stem[:2]}.wall_s": seconds}
     rows = [
         {"label": t.label, "quantity": t.quantity, "op": t.op, "bound": t.bound,
          "value": t.value(values), "met": t.met(values)}
@@ -118,7 +119,8 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
         out = execute(nb, quick, None if quick else root / "docs" / "images", keep)
-        rows, missing = evaluate(stem, out["metrics"], out["seconds"])
+        others = {k: v for name, e in results["notebooks"].items() if name != stem for k, v in e["metrics"].items()}
+        rows, missing = evaluate(stem, out["metrics"], out["seconds"], others)
         print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded")
         for name, value in sorted(out["metrics"].items()):
             print(f"   {name:<40} {value:.6g}")

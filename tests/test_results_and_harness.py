@@ -35,11 +35,23 @@ def test_target_difference():
     assert t.quantity == "nb03.a - nb03.b"
 
 
+def test_target_lowest_of_several(monkeypatch):
+    t = targets.Target("best", "nb07.a", "<=", 232, lowest_of=("nb06.a",))
+    assert t.value({"nb07.a": 240.0, "nb06.a": 230.0}) == 230.0 and t.met({"nb07.a": 240.0, "nb06.a": 230.0})
+    assert t.value({"nb07.a": 240.0}) == 240.0 and not t.met({"nb07.a": 240.0})
+    assert t.value({}) is None and t.quantity == "min(nb07.a, nb06.a)"
+    monkeypatch.setitem(run.TARGETS, "07_x", [t])
+    rows, _ = run.evaluate("07_x", {"nb07.a": 240.0}, 1.0, others={"nb06.a": 231.0, "nb07.a": 200.0})
+    assert rows[0]["value"] == 231.0 and rows[0]["met"]  # this run's own nb07.a wins over a stale one
+
+
 def test_every_target_metric_is_declared():
+    everything = set().union(*map(set, targets.METRICS.values()))
     for stem, rows in targets.TARGETS.items():
         declared = set(targets.METRICS[stem]) | {f"nb{stem[:2]}.wall_s"}
         for t in rows:
             assert all(m is None or m in declared for m in (t.metric, t.per, t.minus)), t
+            assert all(m in everything for m in t.lowest_of), t
 
 
 def make_notebook(path, value, mock_value, fail=False):
