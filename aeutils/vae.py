@@ -20,6 +20,7 @@ import tensorflow as tf
 from keras import ops
 
 PACKAGE = "aeutils"
+LOG_VAR_LIMIT = 10.0  # σ between e^-5 ≈ 0.007 and e^5 ≈ 148: see VAE.posterior
 
 
 def bernoulli_nll(x, logits):
@@ -76,9 +77,16 @@ class VAE(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
+    def posterior(self, x, training: bool = False):
+        """The encoder's ``(z_mean, z_log_var)``, with log σ² clipped to ±``LOG_VAR_LIMIT``: a guard against the
+        rare early step where a huge log-variance overflows ``exp`` and the loss becomes NaN (seen at batch 64
+        or learning rate 4e-3 while writing notebook 06); a healthy model never reaches the limit."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
     def terms(self, x, training: bool = False):
         """Per-image reconstruction NLL and KL, with one posterior sample z per image."""
-        z_mean, z_log_var = self.encoder(x, training=training)
+        z_mean, z_log_var = self.posterior(x, training=training)
         logits = self.decoder(self.sampling([z_mean, z_log_var]), training=training)
         return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)
 
@@ -152,7 +160,7 @@ def importance_weighted_nll(vae, x, k: int = 100, batch_size: int = 100, seed: i
     rng = np.random.default_rng(seed)
     out = []
     for b in _batches(x, batch_size):
-        z_mean, z_log_var = (np.asarray(t) for t in vae.encoder(b))
+        z_mean, z_log_var = (np.asarray(t) for t in vae.posterior(b))
         eps = rng.standard_normal((k, *z_mean.shape), dtype=np.float32)
         z = z_mean + np.exp(0.5 * z_log_var) * eps  # (k, batch, L)
         logits = vae.decoder(z.reshape(-1, z.shape[-1]))

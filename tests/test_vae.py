@@ -89,6 +89,16 @@ def test_save_and_load_in_a_fresh_process(images, tmp_path):
     assert np.array_equal(np.load(tmp_path / "mu.npy"), np.asarray(model.encoder(images[:20])[0]))
 
 
+def test_posterior_clips_the_log_variance(images):
+    x_in = keras.Input((784,))
+    huge = keras.layers.Dense(L, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(500.0))
+    model = V.VAE(keras.Model(x_in, [huge(x_in), huge(x_in)]), coders()[1])
+    _, log_var = model.posterior(images[:4])
+    assert np.allclose(log_var, V.LOG_VAR_LIMIT)
+    rec, kl = model.terms(images[:4])
+    assert np.all(np.isfinite(rec)) and np.all(np.isfinite(kl))  # exp(500) would have been inf
+
+
 def test_importance_weighted_bound_is_exact_when_z_is_ignored(images):
     # encoder outputs the prior (μ = 0, log σ² = 0), decoder ignores z: then p(x) = p(x|z) for every z, KL = 0,
     # and every importance weight equals p(x): the bound is exact for any k.
