@@ -155,12 +155,22 @@ def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: floa
             fig.canvas.mpl_connect("button_press_event", on_click)
             plt.show()
 
+    def move(z1: float, z2: float) -> None:
+        """Set both sliders and redraw once (setting them one by one would decode and draw twice)."""
+        for s in sliders:
+            s.unobserve(redraw, names="value")
+        sliders[0].value, sliders[1].value = float(z1), float(z2)
+        for s in sliders:
+            s.observe(redraw, names="value")
+        redraw()
+
     def on_click(event):
         if event.xdata is not None and event.ydata is not None:
-            sliders[0].value, sliders[1].value = float(event.xdata), float(event.ydata)
+            move(event.xdata, event.ydata)
 
     for s in sliders:
         s.observe(redraw, names="value")
     app = w.HBox([w.VBox(sliders), out])
+    app.move = move  # what a click does; lets a notebook (or a test) move the point
     redraw()
     return app, explorer

@@ -81,6 +81,13 @@ def test_latent_explorer_widget_sliders_move_the_point():
     z1.value, z2.value = 1.5, -0.5  # two slider moves
     assert np.allclose(explorer.z, [1.5, -0.5])
     assert explorer.nearest_class()[0] in {0, 1, 2}
+    calls = []
+    move_to = explorer.move_to
+    explorer.move_to = lambda a, b: calls.append((a, b)) or move_to(a, b)
+    app.move(-1.0, 2.0)  # a click moves both coordinates with one decode
+    assert calls == [(-1.0, 2.0)] and (z1.value, z2.value) == (-1.0, 2.0)
+    z1.value = 0.5  # and the sliders still drive it afterwards
+    assert np.allclose(explorer.z, [0.5, 2.0]) and len(calls) == 2
     plt.close("all")
 
 
