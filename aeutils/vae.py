@@ -60,7 +60,9 @@ class VAE(keras.Model):
 
     ``fit``, ``evaluate`` and ``validation_data`` report ``loss`` (reconstruction + β·KL), ``reconstruction`` and
     ``kl``, each the mean over images of a per-image sum; ``predict``/``call`` return the decoded posterior mean
-    as pixel probabilities (a reconstruction, not a sample). Taught in notebook 06.
+    as pixel probabilities (a reconstruction, not a sample). Taught in notebook 06. With an autoregressive decoder
+    (``[z, x]`` → logits, notebook 07) ``predict`` gives each pixel's probability given the code and the true pixels
+    before it; :func:`decode` generates from the code alone.
     """
 
     def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, **kwargs):
@@ -77,6 +79,18 @@ class VAE(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
+    @property
+    def autoregressive(self) -> bool:
+        """True when the decoder reads ``[z, x]``: each pixel's logit may also use the pixels before it (notebook 07,
+        section 7). Training and the bounds still take one decoder call; generation takes one per pixel."""
+        return len(self.decoder.inputs) == 2
+
+    def logits(self, z, x, training: bool = False):
+        """The decoder's pixel logits for codes ``z`` (an autoregressive decoder also reads the image ``x``)."""
+        if not self.autoregressive:
+            return self.decoder(z, training=training)
+        return self.decoder([ops.convert_to_tensor(z), ops.convert_to_tensor(x)], training=training)
+
     def posterior(self, x, training: bool = False):
         """The encoder's ``(z_mean, z_log_var)``, with log σ² clipped to ±``LOG_VAR_LIMIT``: a guard against the
         rare early step where a huge log-variance overflows ``exp`` and the loss becomes NaN (seen at batch 64
@@ -86,8 +100,9 @@ class VAE(keras.Model):
 
     def terms(self, x, training: bool = False):
         """Per-image reconstruction NLL and KL, with one posterior sample z per image."""
+        x = ops.convert_to_tensor(x)
         z_mean, z_log_var = self.posterior(x, training=training)
-        logits = self.decoder(self.sampling([z_mean, z_log_var]), training=training)
+        logits = self.logits(self.sampling([z_mean, z_log_var]), x, training=training)
         return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)
 
     def _track(self, reconstruction, kl):
@@ -111,7 +126,7 @@ class VAE(keras.Model):
 
     def call(self, x, training: bool = False):
         z_mean, _ = self.encoder(x, training=training)
-        return ops.sigmoid(self.decoder(z_mean, training=training))
+        return ops.sigmoid(self.logits(z_mean, x, training=training))
 
     def get_config(self):
         return {
@@ -130,6 +145,24 @@ class VAE(keras.Model):
         return cls(**config)
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AutoregressiveDense(keras.layers.Layer):
+    """A linear layer over the flattened image in which value ``i`` sees only the values before it in reading order:
+    ``y_i = Σ_{j<i} x_j W_ji`` (the kernel times a strictly upper-triangular mask), reshaped back to the input's
+    shape. Added to a VAE decoder's logits it lets every pixel use the pixels above and to its left — the
+    autoregressive decoder of notebook 07, section 7 (PixelCNN's idea in its simplest, linear form). The kernel
+    starts at zero: training starts from the plain decoder."""
+
+    def build(self, input_shape):
+        size = math.prod(input_shape[1:])
+        self.mask = ops.convert_to_tensor(np.triu(np.ones((size, size), np.float32), k=1))  # mask[j, i] = 1 iff j < i
+        self.kernel = self.add_weight(shape=(size, size), initializer="zeros", name="kernel")
+
+    def call(self, x):
+        flat = ops.reshape(x, (ops.shape(x)[0], -1))
+        return ops.reshape(ops.matmul(flat, self.kernel * self.mask), ops.shape(x))
+
+
 def _batches(x, batch_size: int):
     for start in range(0, len(x), batch_size):
         yield np.asarray(x[start:start + batch_size], np.float32)
@@ -141,8 +174,22 @@ def encode_means(vae, x, batch_size: int = 1000) -> np.ndarray:
 
 
 def decode(vae, z, batch_size: int = 1000) -> np.ndarray:
-    """Pixel probabilities for latent points ``z``, decoded in batches (one call for a whole grid of points)."""
-    return np.concatenate([np.asarray(ops.sigmoid(vae.decoder(b))) for b in _batches(z, batch_size)])
+    """Pixel probabilities for latent points ``z``, decoded in batches (one call for a whole grid of points).
+
+    An autoregressive decoder (notebook 07, section 7) needs the pixels before each pixel: they are generated one
+    at a time in reading order, each set to its probability given the code and the pixels already set — one
+    decoder call per pixel."""
+    step = _decode_autoregressive if vae.autoregressive else (lambda v, b: np.asarray(ops.sigmoid(v.decoder(b))))
+    return np.concatenate([step(vae, b) for b in _batches(z, batch_size)])
+
+
+def _decode_autoregressive(vae, z) -> np.ndarray:
+    x = np.zeros((len(z), *vae.decoder.inputs[1].shape[1:]), np.float32)
+    flat = x.reshape(len(z), -1)  # a view: writing to it fills x
+    for i in range(flat.shape[1]):
+        logits = vae.decoder.predict_on_batch([z, x])
+        flat[:, i] = 1 / (1 + np.exp(-np.asarray(logits).reshape(len(z), -1)[:, i]))
+    return x
 
 
 def elbo_terms(vae, x, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +210,8 @@ def importance_weighted_nll(vae, x, k: int = 100, batch_size: int = 100, seed: i
         z_mean, z_log_var = (np.asarray(t) for t in vae.posterior(b))
         eps = rng.standard_normal((k, *z_mean.shape), dtype=np.float32)
         z = z_mean + np.exp(0.5 * z_log_var) * eps  # (k, batch, L)
-        logits = vae.decoder(z.reshape(-1, z.shape[-1]))
-        log_px_z = -np.asarray(bernoulli_nll(np.tile(b, (k,) + (1,) * (b.ndim - 1)), logits)).reshape(k, -1)
+        x_k = np.tile(b, (k,) + (1,) * (b.ndim - 1))
+        log_px_z = -np.asarray(bernoulli_nll(x_k, vae.logits(z.reshape(-1, z.shape[-1]), x_k))).reshape(k, -1)
         log_pz = -0.5 * np.sum(z**2 + math.log(2 * math.pi), axis=-1)
         log_qz = -0.5 * np.sum(eps**2 + math.log(2 * math.pi) + z_log_var, axis=-1)
         log_w = log_px_z + log_pz - log_qz
