@@ -82,7 +82,7 @@ def plot_codes_2d(codes: dict[str, np.ndarray], labels, class_names, max_points:
     for ax, (name, z) in zip(axes[0], codes.items()):
         z = np.asarray(z)[:max_points]
         sc = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=3, alpha=0.6, vmin=-0.5, vmax=9.5)
-        ax.set(title=f"{name}: 2-d codes of {len(z)} test images", xlabel="$z_1$", ylabel="$z_2$")
+        ax.set(title=f"{name}\n2-d codes of {len(z)} test images", xlabel="$z_1$", ylabel="$z_2$")
     cbar = fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(len(class_names)))
     cbar.ax.set_yticklabels(class_names, fontsize=8)
     return fig

@@ -69,7 +69,13 @@ METRICS: dict[str, dict[str, str]] = {
     },
     "07_exploring_the_latent_space": {
         "nb07.neg_elbo_test_L2": "conv VAE, latent 2, test −ELBO, nats per image",
-        "nb07.neg_elbo_test_best": "best conv VAE of the notebook, test −ELBO, nats per image",
+        "nb07.neg_elbo_test_large": "conv VAE, larger latent (16), test −ELBO, nats per image",
+        "nb07.neg_elbo_test_L2_autoregressive": "dense VAE, latent 2, autoregressive decoder, test −ELBO",
+        "nb07.iw_nll_test_L2_autoregressive": "same VAE, importance-weighted bound on −log p(x), nats per image",
+        "nb07.kl_test_L2_autoregressive": "same VAE, test KL term, nats per image",
+        "nb07.knn_acc_L2_conv": "15-NN class accuracy of the 2-d posterior means, conv VAE",
+        "nb07.knn_acc_L2_autoregressive": "15-NN class accuracy of the 2-d posterior means, autoregressive decoder",
+        "nb07.neg_elbo_test_best": "best VAE of the notebook (conv L=2, conv L=16, autoregressive L=2), test −ELBO",
         "nb07.epoch_s": "conv VAE (larger latent), seconds per training epoch",
     },
 }
@@ -159,11 +165,11 @@ TARGETS: dict[str, list[Target]] = {
         _time_target("05_anomaly_detection"),
     ],
     "06_variational_autoencoders": [
-        Target("VAE at latent 2, test −ELBO (nats)", "nb06.neg_elbo_test_L2", "<=", 250),
         _time_target("06_variational_autoencoders"),
     ],
     "07_exploring_the_latent_space": [
-        Target("conv VAE at latent 2, test −ELBO (nats)", "nb07.neg_elbo_test_L2", "<=", 250),
+        Target("best VAE of notebooks 06–07 at latent 2, test −ELBO (nats)", "nb07.neg_elbo_test_L2_autoregressive",
+               "<=", 250, lowest_of=("nb07.neg_elbo_test_L2", "nb06.neg_elbo_test_L2")),
         Target("best VAE of notebooks 06–07, test −ELBO (nats)", "nb07.neg_elbo_test_best", "<=", 232,
                lowest_of=("nb06.neg_elbo_test",)),
         _time_target("07_exploring_the_latent_space"),

@@ -8,7 +8,7 @@ from scipy.stats import norm
 from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)] + [nb07.q4]
 
 
 def run_solution(ex: Exercise):
@@ -91,6 +91,11 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb07.q3, 0.5, "independent"),
     (nb07.q3, 1.414, "longer"),
     (nb07.q3, 0.9, "measure it"),
+    (nb07.q4, lambda d: np.tril(np.ones((d, d)), k=-1), "rows are inputs"),
+    (nb07.q4, lambda d: np.triu(np.ones((d, d))), "see itself"),
+    (nb07.q4, lambda d: np.ones((d, d)), "j < i"),
+    (nb07.q4, lambda d: np.triu(np.ones((5, 5)), k=1), "ignores d"),
+    (nb07.q4, lambda d: np.ones(d), "d × d"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict

@@ -1,4 +1,4 @@
-"""Exercises of notebook 07 (exploring the latent space): ``from aeutils.exercises.nb07 import q1, q2, q3``."""
+"""Exercises of notebook 07 (exploring the latent space): ``from aeutils.exercises.nb07 import q1, q2, q3, q4``."""
 
 from __future__ import annotations
 
@@ -55,6 +55,22 @@ def _check_midpoint_shrink(answer) -> str | None:
     return None
 
 
+def _check_causal_mask(fn) -> str | None:
+    want = np.triu(np.ones((5, 5)), k=1)
+    got = np.asarray(call(fn, 5), dtype=float)
+    if got.shape != (5, 5):
+        return f"return a d × d array: for d = 5, shape (5, 5), not {got.shape}."
+    if np.array_equal(got, want.T):
+        return "rows are inputs j and columns outputs i: entry [j, i] is 1 when j comes *before* i (j < i)."
+    if np.array_equal(got, np.triu(np.ones((5, 5)))):
+        return "the diagonal lets pixel i see itself: the decoder could copy x_i and the loss would be meaningless."
+    if not np.array_equal(got, want):
+        return "entry [j, i] is 1 exactly when j < i: np.triu(np.ones((d, d)), k=1)."
+    if not np.array_equal(np.asarray(call(fn, 3), dtype=float), np.triu(np.ones((3, 3)), k=1)):
+        return "your function ignores d: try it with d = 3."
+    return None
+
+
 q1 = Exercise(
     "q1", _check_grid_coordinates,
     "np.linspace(edge, 1 - edge, n) gives equally spaced probabilities; norm.ppf turns a probability into z.",
@@ -71,4 +87,10 @@ q3 = Exercise(
     "q3", _check_midpoint_shrink,
     "Each unit of (z0 + z1)/2 has variance (1 + 1)/4 = 1/2, and a length grows like the square root of the variance.",
     "1 / np.sqrt(2)  # about 0.707: the midpoint is atypically short, which slerp avoids",
+)
+q4 = Exercise(
+    "q4", _check_causal_mask,
+    "Output i may use inputs 0 … i − 1 and nothing else: column i has ones above the diagonal only.",
+    "def causal_mask(d):\n"
+    "    return np.triu(np.ones((d, d)), k=1)  # [j, i] = 1 iff j < i",
 )
