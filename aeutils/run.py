@@ -93,12 +93,11 @@ def _others(results: dict, stem: str) -> dict:
     return {k: v for name, e in results["notebooks"].items() if name != stem for k, v in e["metrics"].items()}
 
 
-def refresh_cross_targets(results: dict) -> None:
-    """Re-evaluate the targets that read other notebooks' metrics (``Target.lowest_of``), so that a later run of
-    notebook 06 updates notebook 07's "best VAE of 06–07" verdict."""
+def refresh_targets(results: dict) -> None:
+    """Re-evaluate every notebook's stored metrics against the current targets: a later run of notebook 06 updates
+    notebook 07's "best VAE of 06–07" verdict, and a target changed in ``aeutils.targets`` shows at once."""
     for stem, entry in results["notebooks"].items():
-        if any(t.lowest_of for t in TARGETS.get(stem, [])):
-            entry["targets"] = evaluate(stem, entry["metrics"], entry["seconds"], _others(results, stem))[0]
+        entry["targets"], entry["missing"] = evaluate(stem, entry["metrics"], entry["seconds"], _others(results, stem))
 
 
 def write_results_md(results: dict, path: Path) -> None:
@@ -153,7 +152,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
             "targets": rows, "missing": missing, "machine": facts,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
-    refresh_cross_targets(results)
+    refresh_targets(results)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if not quick:

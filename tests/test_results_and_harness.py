@@ -45,9 +45,12 @@ def test_target_lowest_of_several(monkeypatch):
     assert rows[0]["value"] == 231.0 and rows[0]["met"]  # this run's own nb07.a wins over a stale one
     results = {"notebooks": {"07_x": {"metrics": {"nb07.a": 240.0}, "seconds": 1.0, "targets": rows},
                              "06_x": {"metrics": {"nb06.a": 235.0}, "seconds": 1.0, "targets": []}}}
-    run.refresh_cross_targets(results)  # notebook 06 was re-run later and got worse: 07's verdict follows
+    run.refresh_targets(results)  # notebook 06 was re-run later and got worse: 07's verdict follows
     assert results["notebooks"]["07_x"]["targets"][0]["value"] == 235.0
     assert not results["notebooks"]["07_x"]["targets"][0]["met"]
+    monkeypatch.setitem(run.TARGETS, "06_x", [targets.Target("new", "nb06.a", "<=", 236)])
+    run.refresh_targets(results)  # a target added after notebook 06's run is judged on its stored metrics
+    assert results["notebooks"]["06_x"]["targets"][0]["met"] and results["notebooks"]["06_x"]["missing"] == []
 
 
 def test_every_target_metric_is_declared():
