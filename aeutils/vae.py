@@ -1,8 +1,9 @@
 """Variational autoencoders: the :class:`Sampling` layer, the :class:`VAE` model and the bounds that evaluate it.
 
-Taught in notebook 06 (dense encoder and decoder), reused in notebook 07 (convolutional). Both classes are
-registered with Keras under the package ``aeutils``, so a saved ``.keras`` file loads in a fresh process after
-``import aeutils.vae`` — without the notebook's code — and with ``safe_mode`` on.
+Taught in notebook 06 (dense encoder and decoder), reused in notebook 07 (convolutional, and with the
+autoregressive decoder that :class:`AutoregressiveDense` makes). The classes are registered with Keras under the
+package ``aeutils``, so a saved ``.keras`` file loads in a fresh process after ``import aeutils.vae`` — without
+the notebook's code — and with ``safe_mode`` on.
 
 Conventions (notebook 06, section 2): every term is a **sum over one image** (784 pixels, L latent units) in nats,
 and a batch's loss is the **mean over its images**. The reconstruction term is the Bernoulli negative
