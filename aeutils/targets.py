@@ -35,11 +35,14 @@ METRICS: dict[str, dict[str, str]] = {
         "nb03.ssim_classical_best_s03": "mean test SSIM, best tuned classical denoiser, σ=0.3",
     },
     "04_sparse_and_contractive_autoencoders": {
-        "nb04.probe_acc_raw": "linear probe test accuracy, raw pixels (784)",
+        "nb04.probe_acc_raw": "linear probe test accuracy, raw pixels (784), C chosen on validation",
         "nb04.probe_acc_pca32": "linear probe test accuracy, PCA-32",
         **{f"nb04.probe_acc_{k}32": f"linear probe test accuracy, {name} 32-d code"
            for k, name in (("ae", "plain AE"), ("sparse", "L1-sparse AE"), ("contractive", "contractive AE"),
                            ("denoising", "denoising AE"), ("best", "best learned"))},
+        "nb04.gamma": "exponent γ of the intensity curve x**γ, chosen on validation by a PCA-32 probe",
+        "nb04.probe_acc_pca32_gamma": "linear probe test accuracy, PCA-32 of x**γ",
+        "nb04.probe_acc_denoising32_gamma": "linear probe test accuracy, denoising AE 32-d code trained on x**γ",
         "nb04.probe_acc_100labels_raw": "linear probe, 100 labels per class, raw pixels",
         "nb04.probe_acc_100labels_pca32": "linear probe, 100 labels per class, PCA-32",
         "nb04.probe_acc_100labels_best32": "linear probe, 100 labels per class, best learned 32-d code",
