@@ -1,7 +1,13 @@
-"""Recording the numbers a notebook computes, so the harness (``python -m aeutils.run``) can collect them.
+"""Recording the numbers a notebook computes and the comparisons its prose makes, so the harness
+(``python -m aeutils.run``) can collect both.
 
-In a notebook, ``record("nb01.ae_mse_L32", mse)`` prints the value and, when the harness runs the notebook,
-appends it to the JSON-lines file named by ``AEUTILS_RESULTS_FILE``. Taught from notebook 01 on.
+* ``record("nb01.ae_mse_L32", mse)`` prints the value and returns it;
+* ``claim("nb01.ae_beats_pca_every_L", all(...), "the AE beats PCA at every code size")`` prints ✓ or ✗ with the
+  statement and returns whether it holds.
+
+When the harness runs a notebook, both append one JSON line to the file named by ``AEUTILS_RESULTS_FILE``.
+A claim that does not hold never raises in the notebook: the harness's ``--check`` fails on it in full mode,
+and quick mode (tiny budgets) only prints it. Taught from notebook 01 on.
 """
 
 from __future__ import annotations
@@ -11,35 +17,82 @@ import math
 import os
 import re
 
+import numpy as np
+
 RESULTS_ENV = "AEUTILS_RESULTS_FILE"
-_NAME = re.compile(r"^nb\d\d\.[A-Za-z0-9_]+$")
+_NAME = re.compile(r"^nb(\d\d|A\d)\.[A-Za-z0-9_]+$")
 
 recorded: dict[str, float] = {}
+claims: dict[str, dict] = {}
+
+
+def _check_name(name: str, what: str, example: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{what} names look like {example!r} (nbNN.words_and_digits), not {name!r}.")
+
+
+def _append(row: dict) -> None:
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def record(name: str, value, note: str = "") -> float:
     """Record metric ``name`` (``nbNN.what``) with a finite numeric ``value``; print it; return it as float."""
-    if not _NAME.match(name):
-        raise ValueError(f"Metric names look like 'nb01.ae_mse_L32' (nbNN.words_and_digits), not {name!r}.")
+    _check_name(name, "Metric", "nb01.ae_mse_L32")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} is {value}: only finite numbers can be recorded.")
     recorded[name] = value
     print(f"[record] {name} = {value:.6g}" + (f"  ({note})" if note else ""))
-    path = os.environ.get(RESULTS_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "value": value, "note": note}) + "\n")
+    _append({"name": name, "value": value, "note": note})
     return value
+
+
+def claim(name: str, holds, statement: str) -> bool:
+    """Check a comparison the prose makes, computed from this run's variables; print ✓/✗ and the statement.
+
+    ``holds`` must be a truth value (a Python or NumPy bool, or a one-element array): a claim about many
+    things is written with ``all(...)``/``any(...)`` so that its meaning is explicit. Returns ``holds``.
+    """
+    _check_name(name, "Claim", "nb03.dae_beats_classical_every_sigma")
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"claim {name!r} needs a statement: the sentence of the prose it checks.")
+    if isinstance(holds, np.ndarray):
+        if holds.size != 1:
+            raise TypeError(f"claim {name!r}: holds is an array of {holds.size} values; use all(...) or any(...).")
+        holds = holds.item()
+    if not isinstance(holds, (bool, np.bool_)):
+        raise TypeError(f"claim {name!r}: holds must be a truth value (a comparison), not {type(holds).__name__}.")
+    holds = bool(holds)
+    claims[name] = {"statement": statement, "holds": holds}
+    print(f"[claim] {'✓' if holds else '✗'} {statement}  ({name})")
+    _append({"claim": name, "statement": statement, "holds": holds})
+    return holds
 
 
 def read_recorded(path) -> dict[str, dict]:
     """The metrics a notebook run wrote to ``path`` (later records of the same name win)."""
-    out: dict[str, dict] = {}
+    return _read(path)[0]
+
+
+def read_claims(path) -> dict[str, dict]:
+    """The claims a notebook run wrote to ``path``: ``{name: {"statement", "holds"}}`` (later ones win)."""
+    return _read(path)[1]
+
+
+def _read(path) -> tuple[dict, dict]:
+    metrics: dict[str, dict] = {}
+    found: dict[str, dict] = {}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             for line in fh:
-                if line.strip():
-                    row = json.loads(line)
-                    out[row["name"]] = {"value": row["value"], "note": row.get("note", "")}
-    return out
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if "claim" in row:
+                    found[row["claim"]] = {"statement": row["statement"], "holds": bool(row["holds"])}
+                else:
+                    metrics[row["name"]] = {"value": row["value"], "note": row.get("note", "")}
+    return metrics, found

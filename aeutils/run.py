@@ -8,7 +8,10 @@ Executes notebooks with papermill in a temporary folder outside the source tree,
 * quick mode (the ``nbmake`` mock values as papermill parameters): ``results/quick.json`` only, so a quick
   run never overwrites full-mode results.
 
-``--check`` exits non-zero when a target of :mod:`aeutils.targets` is missed or an expected metric is missing.
+``--check`` exits non-zero when a target of :mod:`aeutils.targets` is missed, an expected metric is missing or,
+in full mode, a claim (:func:`aeutils.results.claim`) does not hold; quick mode prints claims and never fails on
+them. Every cell runs under a timeout (``--cell-timeout``, twice the full-mode budget by default): a stalled
+kernel fails that notebook, naming the cell, instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ import time
 from pathlib import Path
 
 from aeutils.notebook import machine_facts
-from aeutils.results import RESULTS_ENV, read_recorded
-from aeutils.targets import METRICS, TARGETS
+from aeutils.results import RESULTS_ENV, read_claims, read_recorded
+from aeutils.targets import FULL_MODE_SECONDS, METRICS, TARGETS, split_of
 
 GALLERY_ENV = "AEUTILS_GALLERY_DIR"
+CELL_TIMEOUT = 2 * FULL_MODE_SECONDS  # seconds one cell may run before its notebook counts as failed
 
 
 def quick_parameters(notebook: Path) -> dict:
@@ -39,8 +43,9 @@ def quick_parameters(notebook: Path) -> dict:
     raise ValueError(f"{notebook} has no cell tagged 'parameters'.")
 
 
-def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | None = None) -> dict:
-    """Run one notebook in a fresh temporary folder; return its seconds, metrics and error (if any)."""
+def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | None = None,
+            cell_timeout: float = CELL_TIMEOUT) -> dict:
+    """Run one notebook in a fresh temporary folder; return its seconds, metrics, claims and error (if any)."""
     import papermill
 
     with tempfile.TemporaryDirectory(prefix="aeutils-run-") as tmp:
@@ -54,9 +59,10 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
             papermill.execute_notebook(
                 str(notebook), str(tmp / notebook.name), cwd=str(tmp), kernel_name="python3",
                 parameters=quick_parameters(notebook) if quick else {}, progress_bar=False,
+                execution_timeout=cell_timeout,
             )
-        except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
-            error = f"{type(err).__name__}: {err}"
+        except Exception as err:  # PapermillExecutionError (a cell raised) or nbclient's CellTimeoutError
+            error = f"{failed_cell(tmp / notebook.name)}{type(err).__name__}: {err}"
         finally:
             for key, value in saved_env.items():
                 if value is None:
@@ -72,7 +78,24 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
             for png in sorted(gallery.glob("*.png")):
                 shutil.copy2(png, gallery_out / png.name)
         metrics = {k: v["value"] for k, v in read_recorded(results_file).items()}
-    return {"seconds": round(seconds, 1), "metrics": metrics, "error": error}
+        claims = read_claims(results_file)
+    return {"seconds": round(seconds, 1), "metrics": metrics, "claims": claims, "error": error}
+
+
+def failed_cell(executed: Path) -> str:
+    """"code cell K (`first line`): " for the cell that failed or timed out in ``executed`` (K counts the
+    notebook's own code cells from 1, as a reader does; papermill's injected cells are skipped), or ""."""
+    if not executed.exists():
+        return ""
+    cells = [c for c in json.loads(executed.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code" and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    started = [(k, c) for k, c in enumerate(cells, start=1)
+               if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:  # papermill stops at the cell that raised or timed out: the last one it started
+        return ""
+    k, cell = started[-1]
+    first = ("".join(cell["source"]).strip().splitlines() or [""])[0]
+    return f"code cell {k} (`{first[:80]}`): "
 
 
 def evaluate(stem: str, metrics: dict, seconds: float, others: dict | None = None) -> tuple[list[dict], list[str]]:
@@ -80,7 +103,7 @@ def evaluate(stem: str, metrics: dict, seconds: float, others: dict | None = Non
     other notebooks' latest metrics, for targets across notebooks (``Target.lowest_of``)."""
     values = {**(others or {}), **metrics, f"nb{stem[:2]}.wall_s": seconds}
     rows = [
-        {"label": t.label, "quantity": t.quantity, "op": t.op, "bound": t.bound,
+        {"label": t.label, "quantity": t.quantity, "split": t.split, "op": t.op, "bound": t.bound,
          "value": t.value(values), "met": t.met(values)}
         for t in TARGETS.get(stem, [])
     ]
@@ -109,20 +132,27 @@ def write_results_md(results: dict, path: Path) -> None:
         lines += [f"## {stem}", "",
                   f"{entry['seconds']:.0f} s on {m['cpus']} CPUs ({m['processor']}), TensorFlow {m['tensorflow']},"
                   f" Keras {m['keras']}; finished {entry['finished']}.", "",
-                  "| metric | value | target | met? |", "|---|---|---|---|"]
+                  "| metric | split | value | target | met? |", "|---|---|---|---|---|"]
         for row in entry["targets"]:
             value = "missing" if row["value"] is None else f"{row['value']:.4g}"
-            lines.append(f"| {row['label']} (`{row['quantity']}`) | {value} | {row['op']} {row['bound']:g} | "
-                         f"{'yes' if row['met'] else '**no**'} |")
+            lines.append(f"| {row['label']} (`{row['quantity']}`) | {row.get('split', '')} | {value} | "
+                         f"{row['op']} {row['bound']:g} | {'yes' if row['met'] else '**no**'} |")
         described = METRICS.get(stem, {})
         for name, value in sorted(entry["metrics"].items()):
-            lines.append(f"| {described.get(name, name)} (`{name}`) | {value:.4g} | | |")
+            lines.append(f"| {described.get(name, name)} (`{name}`) | {split_of(name)} | {value:.4g} | | |")
+        claims = entry.get("claims", {})
+        if claims:
+            lines += ["", f"Claims the prose makes, checked by this run ({sum(c['holds'] for c in claims.values())}"
+                      f" of {len(claims)} hold):", "", "| claim | statement | holds? |", "|---|---|---|"]
+            lines += [f"| `{n}` | {c['statement']} | {'yes' if c['holds'] else '**no**'} |"
+                      for n, c in sorted(claims.items())]
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False, keep: Path | None = None) -> int:
+def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False, keep: Path | None = None,
+        cell_timeout: float = CELL_TIMEOUT) -> int:
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
     results = json.loads(results_path.read_text()) if results_path.exists() else {"notebooks": {}}
@@ -130,9 +160,9 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
-        out = execute(nb, quick, None if quick else root / "docs" / "images", keep)
+        out = execute(nb, quick, None if quick else root / "docs" / "images", keep, cell_timeout)
         rows, missing = evaluate(stem, out["metrics"], out["seconds"], _others(results, stem))
-        print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded")
+        print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded, {len(out['claims'])} claims")
         for name, value in sorted(out["metrics"].items()):
             print(f"   {name:<40} {value:.6g}")
         if out["error"]:
@@ -143,13 +173,16 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
             value = "missing" if row["value"] is None else f"{row['value']:.4g}"
             print(f"   target {row['label']:<32} {value:>9} {row['op']} {row['bound']:<6g} "
                   f"{'met' if row['met'] else 'MISSED'}")
+        for name, c in sorted(out["claims"].items()):
+            print(f"   claim {'holds ' if c['holds'] else 'FAILS '} {name}: {c['statement']}")
         if missing:
             print(f"   expected metrics not recorded: {', '.join(missing)}")
-        if check and (missing or not all(r["met"] for r in rows)):
+        false_claims = [] if quick else [n for n, c in out["claims"].items() if not c["holds"]]
+        if check and (missing or false_claims or not all(r["met"] for r in rows)):
             status = 1
         results["notebooks"][stem] = {
             "mode": "quick" if quick else "full", "seconds": out["seconds"], "metrics": out["metrics"],
-            "targets": rows, "missing": missing, "machine": facts,
+            "claims": out["claims"], "targets": rows, "missing": missing, "machine": facts,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
     refresh_targets(results)
@@ -166,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--full", action="store_true", help="no mocks: the full lessons (default)")
     mode.add_argument("--quick", action="store_true", help="the nbmake mock values, as CI runs them")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a target is missed (or, in full mode, a claim does not hold)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository root (default: .)")
+    parser.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
+                        help=f"seconds a cell may run before the notebook fails (default {CELL_TIMEOUT})")
     parser.add_argument("--keep", type=Path, help="also save the executed notebooks (with outputs) here")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
     args = parser.parse_args(argv)
@@ -175,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     absent = [str(p) for p in notebooks if not p.is_file()]
     if absent or not notebooks:
         parser.error(f"no such notebook: {', '.join(absent)}" if absent else "no notebooks found")
-    return run(notebooks, args.root.resolve(), quick=args.quick, check=args.check, keep=args.keep)
+    return run(notebooks, args.root.resolve(), quick=args.quick, check=args.check, keep=args.keep,
+               cell_timeout=args.cell_timeout)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,16 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 
+def split_of(metric: str) -> str:
+    """The data split a metric is measured on, read from its name: ``…_val`` is validation, ``…_s``/``wall_s``
+    are seconds, anything else is the test set (or, for settings such as ``nb04.gamma``, a choice)."""
+    if metric.endswith("_val") or "_val_" in metric:
+        return "validation"
+    if metric.endswith("wall_s") or metric.split(".")[-1].startswith("epoch_s"):
+        return "time"
+    return "test"
+
+
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
@@ -120,6 +130,11 @@ class Target:
         """Whether the target holds (a missing metric counts as a miss)."""
         value = self.value(metrics)
         return value is not None and _OPS[self.op](value, self.bound)
+
+    @property
+    def split(self) -> str:
+        """Which split the target is judged on (validation targets guide designs; test ones only report)."""
+        return split_of(self.metric)
 
     @property
     def quantity(self) -> str:

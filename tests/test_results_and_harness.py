@@ -62,8 +62,8 @@ def test_every_target_metric_is_declared():
             assert all(m in everything for m in t.lowest_of), t
 
 
-def make_notebook(path, value, mock_value, fail=False):
-    """A notebook with a parameters cell (with an nbmake mock) that records X."""
+def make_notebook(path, value, mock_value, fail=False, extra=""):
+    """A notebook with a parameters cell (with an nbmake mock) that records X, then runs ``extra``."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(f"X = {value}")
     params.metadata = {"tags": ["parameters"], "nbmake": {"mock": {"X": mock_value}}}
@@ -71,6 +71,8 @@ def make_notebook(path, value, mock_value, fail=False):
     body += "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
     body += "record('nb99.x', X)\nsave_for_gallery(plt.figure(), 'nb99_fig')\n"
     nb.cells = [params, nbformat.v4.new_code_cell(body + ("1/0" if fail else ""))]
+    if extra:
+        nb.cells.append(nbformat.v4.new_code_cell(extra))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -116,3 +118,69 @@ def test_failed_notebook_fails_and_keeps_old_entry(repo, capsys):
     assert run.main(["--quick", "--root", str(repo), str(nb)]) == 1
     assert "FAILED" in capsys.readouterr().out
     assert "99_demo" not in json.loads((repo / "results" / "quick.json").read_text())["notebooks"]
+
+
+def test_claim_validates_prints_and_appends(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    path = tmp_path / "rec.jsonl"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    assert results.claim("nb01.small", np.float32(1.0) < 2, "one is below two") is True
+    assert results.claim("nb01.big", np.array([3]) < 2, "three is below two") is False
+    out = capsys.readouterr().out
+    assert "✓ one is below two" in out and "✗ three is below two" in out
+    assert results.read_claims(path) == {"nb01.small": {"statement": "one is below two", "holds": True},
+                                         "nb01.big": {"statement": "three is below two", "holds": False}}
+    assert results.read_recorded(path) == {}  # claims are not metrics
+    with pytest.raises(TypeError, match="all"):
+        results.claim("nb01.many", np.array([1, 2]) < 3, "both below three")
+    with pytest.raises(TypeError, match="truth value"):
+        results.claim("nb01.number", 0.5, "a number is not a claim")
+    with pytest.raises(ValueError, match="statement"):
+        results.claim("nb01.empty", True, " ")
+    with pytest.raises(ValueError, match="nbNN"):
+        results.claim("no name", True, "x")
+
+
+def test_target_split_is_read_from_the_metric_name():
+    assert targets.split_of("nb01.ae_mse_ratio_L2_val") == "validation"
+    assert targets.split_of("nb01.ae_mse_L2") == "test"
+    assert targets.split_of("nb01.wall_s") == "time" and targets.split_of("nb02.epoch_s_conv") == "time"
+    assert targets.Target("x", "nb03.psnr_dae_s03_val", ">=", 1).split == "validation"
+
+
+CLAIMS = ("from aeutils.results import claim\n"
+          "claim('nb99.true', X < 5, 'x is small')\nclaim('nb99.false', X > 5, 'x is big')")
+
+
+def test_claims_are_collected_listed_and_fail_check_in_full_mode_only(repo, capsys):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, extra=CLAIMS)
+    targets.METRICS["99_demo"].pop("nb99.y")
+    assert run.main(["--full", "--root", str(repo), str(nb)]) == 0  # no --check: report only
+    entry = json.loads((repo / "results" / "full.json").read_text())["notebooks"]["99_demo"]
+    assert entry["claims"] == {"nb99.true": {"statement": "x is small", "holds": True},
+                               "nb99.false": {"statement": "x is big", "holds": False}}
+    md = (repo / "docs" / "RESULTS.md").read_text()
+    assert "1 of 2 hold" in md and "| `nb99.false` | x is big | **no** |" in md and "| test |" in md
+    assert "claim FAILS  nb99.false: x is big" in capsys.readouterr().out
+    assert run.main(["--full", "--check", "--root", str(repo), str(nb)]) == 1  # a false claim fails --check
+    assert run.main(["--quick", "--check", "--root", str(repo), str(nb)]) == 0  # quick mode never does
+    quick = json.loads((repo / "results" / "quick.json").read_text())["notebooks"]["99_demo"]
+    assert quick["claims"]["nb99.false"]["holds"] is False
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, extra=CLAIMS.replace("X > 5", "X > 1"))
+    assert run.main(["--full", "--check", "--root", str(repo), str(nb)]) == 0
+
+
+def test_a_stalled_cell_fails_its_notebook_and_is_named(repo, capsys):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, extra="import time\ntime.sleep(60)")
+    assert run.main(["--full", "--cell-timeout", "3", "--root", str(repo), str(nb)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: code cell 3 (`import time`)" in out and "CellTimeoutError" in out
+    full = repo / "results" / "full.json"
+    assert "99_demo" not in json.loads(full.read_text())["notebooks"]  # a timed-out run records nothing
+
+
+def test_a_failing_cell_is_named(repo, capsys):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, fail=True)
+    assert run.main(["--quick", "--root", str(repo), str(nb)]) == 1
+    assert "FAILED: code cell 2 (`from aeutils.results import record`)" in capsys.readouterr().out
