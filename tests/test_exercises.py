@@ -3,12 +3,32 @@ attempted', and a learner's exception is reported rather than raised."""
 
 import numpy as np
 import pytest
+from keras import layers
 from scipy.stats import norm
 
 from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)] + [nb07.q4]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)]
+ALL += [nb01.q4, nb02.q4, nb07.q4]
+
+
+def _seq(*stack):
+    """A Sequential model on 784-pixel inputs (for the make_encoder checker's wrong answers)."""
+    import keras
+
+    return keras.Sequential([keras.Input((784,)), *stack])
+
+
+def _seq2(*stack):
+    """A Sequential model on 28×28×1 images (for the make_conv_encoder checker's wrong answers)."""
+    import keras
+
+    return keras.Sequential([keras.Input((28, 28, 1)), *stack])
+
+
+def _convs(padding):
+    return [layers.Conv2D(c, 3, strides=2, padding=padding, activation="relu") for c in (8, 16)]
 
 
 def run_solution(ex: Exercise):
@@ -40,21 +60,31 @@ def test_blank_is_not_attempted(ex, capsys):
 
 
 @pytest.mark.parametrize("ex,wrong,says", [
-    (nb01.q1, 784 * 32, "bias"),
+    (nb01.q1, 784 * 512, "bias"),
     (nb01.q1, 800, "not it"),
-    (nb01.q1, "25120", "whole number"),
-    (nb01.q2, lambda x, y: ((x - y) ** 2).reshape(len(x), -1).sum(axis=1), "sum"),
-    (nb01.q2, lambda x, y: ((x - y) ** 2).mean(), "shape"),
-    (nb01.q2, lambda x, y: ((x - y) ** 2).mean(axis=(1, 2)), "flat"),
-    (nb01.q3, lambda x, p: (x - p.mean_) @ p.components_.T @ p.components_, "add the mean"),
-    (nb01.q3, lambda x, p: x @ p.components_.T, "shape"),
-    (nb01.q2, lambda x, y: 1 / 0, "ZeroDivisionError"),
+    (nb01.q1, "401920", "whole number"),
+    (nb01.q2, lambda L: "a model", "Keras model"),
+    (nb01.q2, lambda L: _seq(layers.Dense(L + 1)), "shape"),
+    (nb01.q2, lambda L: _seq(layers.Dense(L)), "hidden"),
+    (nb01.q2, lambda L: _seq(layers.Dense(8, activation="relu"), layers.Dense(L, activation="relu")), "code layer"),
+    (nb01.q2, lambda L: _seq(layers.Dense(8, activation="tanh"), layers.Dense(L)), "relu"),
+    (nb01.q3, lambda x, y: ((x - y) ** 2).reshape(len(x), -1).sum(axis=1), "sum"),
+    (nb01.q3, lambda x, y: ((x - y) ** 2).mean(), "shape"),
+    (nb01.q3, lambda x, y: ((x - y) ** 2).mean(axis=(1, 2)), "flat"),
+    (nb01.q4, lambda x, p: (x - p.mean_) @ p.components_.T @ p.components_, "add the mean"),
+    (nb01.q4, lambda x, p: x @ p.components_.T, "shape"),
+    (nb01.q3, lambda x, y: 1 / 0, "ZeroDivisionError"),
     (nb02.q1, 3 * 3 * 64 + 64, "all 32 input channels"),
     (nb02.q1, 3 * 3 * 32 * 64, "bias"),
     (nb02.q2, lambda k, s, n: np.ones(n * s, dtype=int), "positions"),
     (nb02.q2, lambda k, s, n: np.ones((n - 1) * s + k, dtype=int), "counts should be"),
-    (nb02.q3, lambda n, s: n // s, "Round up"),
-    (nb02.q3, lambda n, s: n - s, "should be"),
+    (nb02.q4, lambda n, s: n // s, "Round up"),
+    (nb02.q4, lambda n, s: n - s, "should be"),
+    (nb02.q3, lambda L: _seq2(layers.Conv2D(8, 3, strides=2, padding="same", activation="relu"), layers.Flatten(),
+                             layers.Dense(L)), "exactly two"),
+    (nb02.q3, lambda L: _seq2(*_convs("valid"), layers.Flatten(), layers.Dense(L)), "padding"),
+    (nb02.q3, lambda L: _seq2(*_convs("same"), layers.Flatten(), layers.Dense(L, activation="relu")), "without"),
+    (nb02.q3, lambda L: _seq2(*_convs("same"), layers.Flatten(), layers.Dense(L + 1)), "shape"),
     (nb03.q1, lambda m: 20 * np.log10(1 / m), "10·log10"),
     (nb03.q1, lambda m: -np.log10(m), "decibel"),
     (nb03.q2, lambda f, grid, nz, cl: min(grid, key=lambda p: per_image_psnr(cl, f(nz, p)).mean()), "worst"),
@@ -106,7 +136,7 @@ def test_wrong_answer_explained(ex, wrong, says, capsys):
 
 
 def test_hint_and_solution_print(capsys):
-    nb01.q2.hint()
-    nb01.q2.solution()
+    nb01.q3.hint()
+    nb01.q3.solution()
     out = capsys.readouterr().out
     assert "hint" in out and "def per_image_mse" in out

@@ -37,3 +37,15 @@ def test_compile_for_and_timed_fit():
     history, seconds = models.fit_timed(ae, x, x, epochs=2, batch_size=100)
     assert len(history.history["loss"]) == 2 and seconds > 0
     assert models.seconds_per_epoch(ae, x[:100], n_epoch=1000, batch_size=100) > 0
+
+
+def test_ssim_uses_wang_et_al_settings():
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 28, 28)), rng.random((2, 28, 28))
+    wang = [structural_similarity(x, y, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+            for x, y in zip(a, b)]
+    assert np.allclose(metrics.per_image_ssim(a, b), wang)
+    assert not np.allclose(metrics.per_image_ssim(a, b), [structural_similarity(x, y, data_range=1.0)
+                                                           for x, y in zip(a, b)])

@@ -99,3 +99,69 @@ def test_cells_are_short(nb):
 
 def test_ends_with_takeaways(nb):
     assert "## Key takeaways" in "".join(c.source for c in nb.cells[-2:])
+
+
+# Markdown states no result as a literal number (CONVENTIONS.md, "Integrity: claims"): results are printed by
+# the code and compared by claims. The rule, applied to markdown cells with inline code, LaTeX math, links and
+# addresses removed first:
+#   flagged  a decimal number ("0.81", "24.5") and any number with a result's unit ("3 dB", "12 nats", a factor
+#            such as "2×"): the shapes in which "0.95 → 0.81"-style results are written;
+#   allowed  whole numbers (section numbers, code sizes, image counts, years), sizes such as 28×28 or 7×7×64,
+#            settings and bounds written after =, <, >, ≤ or ≥ ("σ = 0.3", "ratio ≤ 0.55"), version numbers after
+#            a library's name, and published figures, in a sentence that names its source ("et al.", "published").
+# Write an input as a setting ("σ = 0.3", or in math: $x = 0.3$), and a result as what to look for in the output.
+_HIDDEN = [r"`[^`]*`", r"\$\$.*?\$\$", r"\$[^$]*\$", r"\]\([^)]*\)", r"https?://\S+"]
+_LITERAL = re.compile(r"(?<![\w.])\d*\.\d+(?!\d|\.\d)"  # a decimal number
+                      r"|(?<![\w.])\d+(?:\.\d+)?\s*(?:dB|nats)\b"  # a number with a result's unit
+                      r"|(?<![\w.])\d+(?:\.\d+)?\s*×(?!\s*\d)")  # a factor (not a size such as 7×7)
+_SETTING = re.compile(r"(?:[=<>≤≥](?:\s*[\d.]+\s*,)*|\b(?:Keras|TensorFlow|Python|scikit-learn|version))\s*$")
+_SOURCED = re.compile(r"et al\.|published", re.I)
+LITERALS_PENDING = {"04", "05"}  # their prose is rewritten under the issue "Notebooks 04 and 05: controlled …"
+
+
+def result_literals(markdown: str) -> list[str]:
+    """The literal numbers in ``markdown`` that read as results, by the rule above (with some context)."""
+    text = markdown
+    for pattern in _HIDDEN:
+        text = re.sub(pattern, " ", text, flags=re.S)
+    found = []
+    for sentence in re.split(r"(?<=[.!?:;])(?<!al\.)\s+|\n\n", text):
+        if _SOURCED.search(sentence):
+            continue
+        found += [sentence[max(0, m.start() - 25):m.end() + 5].replace("\n", " ")
+                  for m in _LITERAL.finditer(sentence) if not _SETTING.search(sentence[:m.start()])]
+    return found
+
+
+def test_result_literal_rule():
+    assert len(result_literals("bags (0.95 → 0.81) lost most")) == 2
+    assert len(result_literals("it gains 4.2 dB and is 2× faster.")) == 2
+    assert result_literals("the DAE gains 5 dB over the filter") == ["the DAE gains 5 dB over"]
+    assert result_literals("a pixel whose true value is 0.3.")[0].endswith("is 0.3.")
+    allowed = ("## 3 · At σ = 0.3 and σ=0.1, σ = 0.1, 0.3, 0.5, with $x = 0.3$ and `lr=3e-3`, "
+               "a 7×7×64 map of 28 × 28 images, ratio ≤ 0.55, Keras 3.14, 55 000 images in 2016. "
+               "Burda et al. report 86.8 nats.")
+    assert result_literals(allowed) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_states_no_literal_results(path):
+    notebook = nbformat.read(path, as_version=4)
+    found = {i: result_literals(c.source) for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"}
+    found = {i: f for i, f in found.items() if f}
+    if path.stem[:2] in LITERALS_PENDING:
+        pytest.xfail(f"known literal results, to be rewritten: {found}") if found else pytest.fail(
+            f"{path.stem} has no literal results any more: remove it from LITERALS_PENDING")
+    assert not found, f"markdown cells state results as literal numbers (cell: snippets): {found}"
+
+
+CLAIMS_REQUIRED = {"01": 8, "02": 8, "03": 8}  # the issue "Every number earns its place"; other notebooks follow
+
+
+def test_notebooks_check_their_comparisons_with_claims(nb):
+    source = "\n".join(c.source for c in code_cells(nb))
+    names = re.findall(r"\bclaim\(\s*f?[\"']([^\"']+)[\"']", source)
+    prefix = f"nb{nb.path.stem[:2]}."
+    assert all(n.startswith(prefix) for n in names), f"claim names must start with {prefix}: {names}"
+    assert len(set(names)) == len(names), f"a claim name is used twice: {names}"
+    assert len(names) >= CLAIMS_REQUIRED.get(nb.path.stem[:2], 0), f"{len(names)} claims: {names}"

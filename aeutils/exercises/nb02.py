@@ -35,6 +35,29 @@ def _check_overlap_counts(fn) -> str | None:
     return None
 
 
+def _check_conv_encoder(fn) -> str | None:
+    import keras
+
+    model = call(fn, 5)
+    if not isinstance(model, keras.Model):
+        return f"make_conv_encoder must return a Keras model, not {type(model).__name__}."
+    out = keras.ops.convert_to_numpy(model(np.zeros((2, 28, 28, 1), "float32")))
+    if out.shape != (2, 5):
+        return f"for latent_dim=5 and two 28×28×1 images the code should have shape (2, 5); got {out.shape}."
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if len(convs) != 2 or any(tuple(c.strides) != (2, 2) for c in convs):
+        return "use exactly two Conv2D layers with strides=2 (28 -> 14 -> 7)."
+    if any(c.activation.__name__ != "relu" for c in convs):
+        return "give both convolutions activation=\"relu\"."
+    if tuple(convs[-1].output.shape[1:3]) != (7, 7):
+        return f"the second convolution should output a 7×7 map; it gives {tuple(convs[-1].output.shape[1:3])}:"\
+               " use padding=\"same\"."
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if not dense or dense[-1].activation.__name__ != "linear":
+        return "end with Flatten() and a Dense(latent_dim) code layer without activation."
+    return None
+
+
 def _check_conv_output_size(fn) -> str | None:
     cases = {(28, 2): 14, (14, 2): 7, (7, 2): 4, (28, 1): 28, (10, 3): 4}
     for (n, s), want in cases.items():
@@ -62,7 +85,22 @@ q2 = Exercise(
     "# kernel 3: [1 1 2 1 2 1 2 ...] uneven (a grid in 2-d); kernel 4: [1 1 2 2 2 ... 2 1 1] even inside.",
 )
 q3 = Exercise(
-    "q3", _check_conv_output_size,
+    "q3", _check_conv_encoder,
+    "keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, strides=2, padding='same',"
+    " activation='relu'), layers.Conv2D(64, ...), layers.Flatten(), layers.Dense(latent_dim)])",
+    "def make_conv_encoder(latent_dim):\n"
+    "    import keras\n"
+    "    from keras import layers\n\n"
+    "    return keras.Sequential([\n"
+    "        keras.Input((28, 28, 1)),\n"
+    "        layers.Conv2D(32, 3, strides=2, padding=\"same\", activation=\"relu\"),  # 28 -> 14\n"
+    "        layers.Conv2D(64, 3, strides=2, padding=\"same\", activation=\"relu\"),  # 14 -> 7\n"
+    "        layers.Flatten(),\n"
+    "        layers.Dense(latent_dim),  # the code: no activation\n"
+    "    ])",
+)
+q4 = Exercise(
+    "q4", _check_conv_output_size,
     "'same' padding pads just enough that every stride-th position gets an output: ceil(n / stride). "
     "In integers: -(-n // stride).",
     "def conv_output_size(n, stride):\n"
