@@ -62,7 +62,7 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
                 execution_timeout=cell_timeout,
             )
         except Exception as err:  # PapermillExecutionError (a cell raised) or nbclient's CellTimeoutError
-            error = f"{failed_cell(tmp / notebook.name)}{type(err).__name__}: {err}"
+            error = failed_cell(tmp / notebook.name) + describe_error(err)
         finally:
             for key, value in saved_env.items():
                 if value is None:
@@ -80,6 +80,15 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
         metrics = {k: v["value"] for k, v in read_recorded(results_file).items()}
         claims = read_claims(results_file)
     return {"seconds": round(seconds, 1), "metrics": metrics, "claims": claims, "error": error}
+
+
+def describe_error(err: Exception) -> str:
+    """The exception a notebook ended with, by name and message: papermill's own text puts them at the end of a
+    long traceback, and a cell timeout's first line says how long it waited."""
+    if hasattr(err, "ename") and hasattr(err, "evalue"):  # PapermillExecutionError: the exception raised in the cell
+        return f"{err.ename}: {err.evalue}"
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first}"
 
 
 def failed_cell(executed: Path) -> str:
@@ -147,15 +156,48 @@ def write_results_md(results: dict, path: Path) -> None:
             lines += [f"| `{n}` | {c['statement']} | {'yes' if c['holds'] else '**no**'} |"
                       for n, c in sorted(claims.items())]
         lines.append("")
+    _write_atomically(path, "\n".join(lines))
+
+
+def load_results(path: Path) -> dict:
+    """The stored results of one mode; an unreadable file is moved aside (``.corrupt``), never silently lost."""
+    if not path.exists():
+        return {"notebooks": {}}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        aside = path.with_suffix(path.suffix + ".corrupt")
+        os.replace(path, aside)
+        print(f"warning: {path} was unreadable ({err}); moved it to {aside} and started afresh", flush=True)
+        return {"notebooks": {}}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` (never half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_results(results: dict, results_path: Path, root: Path, quick: bool) -> None:
+    """Re-evaluate the targets and write the results (and, in full mode, docs/RESULTS.md), each atomically."""
+    refresh_targets(results)
+    _write_atomically(results_path, json.dumps(results, indent=2, sort_keys=True) + "\n")
+    if not quick:
+        write_results_md(results, root / "docs" / "RESULTS.md")
 
 
 def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False, keep: Path | None = None,
         cell_timeout: float = CELL_TIMEOUT) -> int:
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
-    results = json.loads(results_path.read_text()) if results_path.exists() else {"notebooks": {}}
+    results = load_results(results_path)
     facts, status = machine_facts(), 0
     for nb in notebooks:
         stem = nb.stem
@@ -166,7 +208,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
         for name, value in sorted(out["metrics"].items()):
             print(f"   {name:<40} {value:.6g}")
         if out["error"]:
-            print(f"   FAILED: {out['error'][:2000]}")
+            print(f"   FAILED: {out['error']}")
             status = 1
             continue  # a failed run never replaces a good entry
         for row in rows:
@@ -185,11 +227,8 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
             "claims": out["claims"], "targets": rows, "missing": missing, "machine": facts,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
-    refresh_targets(results)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if not quick:
-        write_results_md(results, root / "docs" / "RESULTS.md")
+        save_results(results, results_path, root, quick)  # after every notebook: an interrupt loses nothing done
+    save_results(results, results_path, root, quick)
     print(f"wrote {results_path}" + ("" if quick else " and docs/RESULTS.md"))
     return status
 

@@ -114,10 +114,44 @@ def test_full_then_quick_then_check(repo):
 
 
 def test_failed_notebook_fails_and_keeps_old_entry(repo, capsys):
-    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, fail=True)
-    assert run.main(["--quick", "--root", str(repo), str(nb)]) == 1
-    assert "FAILED" in capsys.readouterr().out
-    assert "99_demo" not in json.loads((repo / "results" / "quick.json").read_text())["notebooks"]
+    good = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3)
+    assert run.main(["--quick", "--root", str(repo), str(good)]) == 0
+    before = json.loads((repo / "results" / "quick.json").read_text())["notebooks"]["99_demo"]
+    assert before["metrics"] == {"nb99.x": 3.0}
+    bad = make_notebook(repo / "notebooks" / "99_demo.ipynb", 4, 4, fail=True)
+    assert run.main(["--quick", "--root", str(repo), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: code cell 2 (`from aeutils.results import record`): ZeroDivisionError: division by zero" in out
+    assert json.loads((repo / "results" / "quick.json").read_text())["notebooks"]["99_demo"] == before
+
+
+def test_results_are_saved_after_each_notebook(repo, monkeypatch):
+    first = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3)
+    second = make_notebook(repo / "notebooks" / "98_demo.ipynb", 1, 1)
+    real_execute = run.execute
+
+    def interrupted(nb, *args):
+        if nb.stem == "98_demo":
+            raise KeyboardInterrupt  # the learner presses Ctrl-C during the second notebook
+        return real_execute(nb, *args)
+
+    monkeypatch.setattr(run, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run.main(["--full", "--root", str(repo), str(first), str(second)])
+    saved = json.loads((repo / "results" / "full.json").read_text())["notebooks"]
+    assert saved["99_demo"]["metrics"] == {"nb99.x": 3.0}
+    assert "99_demo" in (repo / "docs" / "RESULTS.md").read_text()
+    assert not [p for p in (repo / "results").iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_an_unreadable_results_file_is_moved_aside(repo, capsys):
+    (repo / "results").mkdir()
+    (repo / "results" / "quick.json").write_text('{"notebooks": {"50_x": ')  # truncated by a crash
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3)
+    assert run.main(["--quick", "--root", str(repo), str(nb)]) == 0
+    assert "moved it to" in capsys.readouterr().out
+    assert (repo / "results" / "quick.json.corrupt").read_text() == '{"notebooks": {"50_x": '
+    assert "99_demo" in json.loads((repo / "results" / "quick.json").read_text())["notebooks"]
 
 
 def test_claim_validates_prints_and_appends(tmp_path, monkeypatch, capsys):
@@ -180,7 +214,3 @@ def test_a_stalled_cell_fails_its_notebook_and_is_named(repo, capsys):
     assert "99_demo" not in json.loads(full.read_text())["notebooks"]  # a timed-out run records nothing
 
 
-def test_a_failing_cell_is_named(repo, capsys):
-    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3, fail=True)
-    assert run.main(["--quick", "--root", str(repo), str(nb)]) == 1
-    assert "FAILED: code cell 2 (`from aeutils.results import record`)" in capsys.readouterr().out
