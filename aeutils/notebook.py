@@ -74,6 +74,9 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
     info = {**machine_facts(quiet), "colab": in_colab(), "seed": seed}
     import keras
 
+    from aeutils.results import note_machine
+
+    note_machine(info)  # under the harness: the facts of this kernel, stored beside the notebook's results
     keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
     if style:
         from aeutils.plotting import set_style

@@ -72,6 +72,17 @@ def claim(name: str, holds, statement: str) -> bool:
     return holds
 
 
+def note_machine(facts: dict) -> None:
+    """Append the kernel's machine facts (called by :func:`aeutils.notebook.setup`): the harness stores these,
+    not its own process's, beside the notebook's results."""
+    _append({"machine": facts})
+
+
+def read_machine(path) -> dict | None:
+    """The machine facts the notebook's kernel noted, or None when its setup cell did not run."""
+    return _read(path)[2]
+
+
 def read_recorded(path) -> dict[str, dict]:
     """The metrics a notebook run wrote to ``path`` (later records of the same name win)."""
     return _read(path)[0]
@@ -82,17 +93,20 @@ def read_claims(path) -> dict[str, dict]:
     return _read(path)[1]
 
 
-def _read(path) -> tuple[dict, dict]:
+def _read(path) -> tuple[dict, dict, dict | None]:
     metrics: dict[str, dict] = {}
     found: dict[str, dict] = {}
+    machine = None
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 if not line.strip():
                     continue
                 row = json.loads(line)
-                if "claim" in row:
+                if "machine" in row:
+                    machine = row["machine"]
+                elif "claim" in row:
                     found[row["claim"]] = {"statement": row["statement"], "holds": bool(row["holds"])}
                 else:
                     metrics[row["name"]] = {"value": row["value"], "note": row.get("note", "")}
-    return metrics, found
+    return metrics, found, machine

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from aeutils.notebook import machine_facts
-from aeutils.results import RESULTS_ENV, read_claims, read_recorded
+from aeutils.results import RESULTS_ENV, read_claims, read_machine, read_recorded
 from aeutils.targets import FULL_MODE_SECONDS, METRICS, TARGETS, split_of
 
 GALLERY_ENV = "AEUTILS_GALLERY_DIR"
@@ -78,8 +78,8 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
             for png in sorted(gallery.glob("*.png")):
                 shutil.copy2(png, gallery_out / png.name)
         metrics = {k: v["value"] for k, v in read_recorded(results_file).items()}
-        claims = read_claims(results_file)
-    return {"seconds": round(seconds, 1), "metrics": metrics, "claims": claims, "error": error}
+        claims, machine = read_claims(results_file), read_machine(results_file)
+    return {"seconds": round(seconds, 1), "metrics": metrics, "claims": claims, "machine": machine, "error": error}
 
 
 def describe_error(err: Exception) -> str:
@@ -198,7 +198,7 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
     results = load_results(results_path)
-    facts, status = machine_facts(), 0
+    status = 0
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
@@ -224,7 +224,8 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
             status = 1
         results["notebooks"][stem] = {
             "mode": "quick" if quick else "full", "seconds": out["seconds"], "metrics": out["metrics"],
-            "claims": out["claims"], "targets": rows, "missing": missing, "machine": facts,
+            "claims": out["claims"], "targets": rows, "missing": missing,
+            "machine": out["machine"] or machine_facts(),  # the kernel's, noted by its setup cell, else ours
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         save_results(results, results_path, root, quick)  # after every notebook: an interrupt loses nothing done

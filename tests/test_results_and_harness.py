@@ -214,3 +214,12 @@ def test_a_stalled_cell_fails_its_notebook_and_is_named(repo, capsys):
     assert "99_demo" not in json.loads(full.read_text())["notebooks"]  # a timed-out run records nothing
 
 
+
+
+def test_the_kernels_machine_is_stored(repo):
+    facts = {"cpus": 99, "processor": "kernel-cpu", "tensorflow": "t", "keras": "k"}
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3,
+                       extra=f"from aeutils.results import note_machine\nnote_machine({facts!r})")
+    assert run.main(["--full", "--root", str(repo), str(nb)]) == 0
+    assert json.loads((repo / "results" / "full.json").read_text())["notebooks"]["99_demo"]["machine"] == facts
+    assert "on 99 CPUs (kernel-cpu)" in (repo / "docs" / "RESULTS.md").read_text()
