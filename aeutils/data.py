@@ -17,7 +17,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import tempfile
+import time
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,13 +84,15 @@ def search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     return dirs
 
 
+def find_files(name: str, dirs: list[Path]) -> list[Path]:
+    """Every ``name.gz`` or uncompressed ``name`` in ``dirs``, in search order."""
+    return [c for folder in dirs for c in (folder / f"{name}.gz", folder / name) if c.is_file()]
+
+
 def find_file(name: str, dirs: list[Path]) -> Path | None:
     """The first ``name.gz`` or uncompressed ``name`` in ``dirs``, or None."""
-    for folder in dirs:
-        for candidate in (folder / f"{name}.gz", folder / name):
-            if candidate.is_file():
-                return candidate
-    return None
+    found = find_files(name, dirs)
+    return found[0] if found else None
 
 
 def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
@@ -135,6 +140,9 @@ def download_file(name: str, sha256: str, dest_dir: Path, looked_in=(), origin: 
     import keras
 
     dest_dir.mkdir(parents=True, exist_ok=True)
+    for stale in dest_dir.glob(".download-*"):  # left by a download that was killed: older than ten minutes
+        if stale.is_dir() and time.time() - stale.stat().st_mtime > 600:
+            shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".download-") as tmp:
         try:
             got = keras.utils.get_file(f"{name}.gz", origin=origin + f"{name}.gz", cache_dir=tmp,
@@ -151,36 +159,51 @@ def download_file(name: str, sha256: str, dest_dir: Path, looked_in=(), origin: 
     return final
 
 
-def locate_fashion_file(name: str, data_dir=None, download: bool = True) -> Path:
-    """Where the verified Fashion-MNIST file ``name`` lies, downloading it only if it is nowhere else."""
-    dirs = search_dirs(data_dir)
-    found = find_file(name, dirs)
-    if found is not None:
-        return found
+def load_verified(name: str, data_dir=None, download: bool = True) -> tuple[Path, np.ndarray]:
+    """The first copy of Fashion-MNIST file ``name`` that verifies, in search order, and its array.
+
+    A corrupt copy (truncated, wrong header, wrong checksum) is skipped with a warning, so a broken file in one
+    cache never hides a good copy further down; the file is downloaded only when no copy verifies."""
+    dirs, problems = search_dirs(data_dir), []
+    for path in find_files(name, dirs):
+        try:
+            return path, read_idx(path, FASHION_FILES[name])
+        except DataError as err:
+            problems.append(str(err))
+            warnings.warn(f"skipping a copy that does not verify: {err}", stacklevel=2)
     if not download:
-        raise DataError(
-            f"Fashion-MNIST file {name}.gz (or {name}) was not found in any of:\n  "
-            + "\n  ".join(map(str, dirs)) + f"\n{HOW_TO_GET_IT}"
-        )
-    return download_file(name, FASHION_FILES[name], dirs[0], looked_in=dirs)
+        found = "\n".join(problems) if problems else "not found in any of:\n  " + "\n  ".join(map(str, dirs))
+        raise DataError(f"Fashion-MNIST file {name}.gz (or {name}): {found}\n{HOW_TO_GET_IT}")
+    path = download_file(name, FASHION_FILES[name], dirs[0], looked_in=dirs)
+    return path, read_idx(path, FASHION_FILES[name])
+
+
+def locate_fashion_file(name: str, data_dir=None, download: bool = True) -> Path:
+    """Where the first verified copy of Fashion-MNIST file ``name`` lies, downloading it only if none verifies."""
+    return load_verified(name, data_dir, download)[0]
 
 
 def load_fashion_mnist(data_dir=None, download: bool = True) -> Dataset:
     """Fashion-MNIST, verified: 60 000 training and 10 000 test images (taught from notebook 01 on)."""
-    arrays = {
-        name: read_idx(locate_fashion_file(name, data_dir, download), sha)
-        for name, sha in FASHION_FILES.items()
-    }
+    arrays = {name: load_verified(name, data_dir, download)[1] for name in FASHION_FILES}
     return _as_dataset(
         arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"],
         arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"], FASHION_CLASSES,
     )
 
 
-def load_mnist() -> Dataset:
-    """MNIST through ``keras.datasets.mnist`` (needs the network once; Keras checks its own checksum)."""
+def load_mnist(download: bool = True) -> Dataset:
+    """MNIST through ``keras.datasets.mnist`` (needs the network once; Keras checks its own checksum). With
+    ``download=False`` only Keras' cached ``mnist.npz`` is read, and its absence is an error, not a download."""
     import keras
 
+    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
+    if not download:
+        if not cached.is_file():
+            raise DataError(f"MNIST is not in Keras' cache ({cached}) and download=False: load it once online, or "
+                            "use DATASET = 'fashion_mnist', which the Debian package provides offline.")
+        with np.load(cached, allow_pickle=False) as f:
+            return _as_dataset(f["x_train"], f["y_train"], f["x_test"], f["y_test"], MNIST_CLASSES)
     try:
         (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
     except Exception as err:
@@ -197,7 +220,7 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, download: bool = Tr
     if key == "fashion_mnist":
         return load_fashion_mnist(data_dir, download)
     if key == "mnist":
-        return load_mnist()
+        return load_mnist(download)
     raise ValueError(f"Unknown data set {name!r}: choose 'fashion_mnist' or 'mnist'.")
 
 

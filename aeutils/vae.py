@@ -26,13 +26,16 @@ LOG_VAR_LIMIT = 10.0  # σ between e^-5 ≈ 0.007 and e^5 ≈ 148: see VAE.poste
 
 def bernoulli_nll(x, logits):
     """−log p(x | z) per image: the binary cross-entropy of pixels ``x`` in [0, 1] under ``logits``, summed over
-    every axis but the first. ``softplus(l) − x·l`` is that cross-entropy written so that it never overflows."""
+    every axis but the first. ``softplus(l) − x·l`` is that cross-entropy written so that it never overflows.
+    Computed in float32 whatever the inputs' dtype (a float16 sum over 784 pixels loses precision)."""
+    x, logits = ops.cast(x, "float32"), ops.cast(logits, "float32")
     per_pixel = ops.softplus(logits) - x * logits
     return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=-1)
 
 
 def gaussian_kl(z_mean, z_log_var):
-    """KL( N(μ, σ²) ‖ N(0, I) ) per image, in closed form: −½ Σ (1 + log σ² − μ² − σ²)."""
+    """KL( N(μ, σ²) ‖ N(0, I) ) per image, in closed form: −½ Σ (1 + log σ² − μ² − σ²), in float32."""
+    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -48,7 +51,7 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        epsilon = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self):
@@ -60,31 +63,58 @@ class VAE(keras.Model):
     """A VAE around any ``encoder`` (images → ``[z_mean, z_log_var]``) and ``decoder`` (z → pixel logits).
 
     ``fit``, ``evaluate`` and ``validation_data`` report ``loss`` (reconstruction + β·KL), ``reconstruction`` and
-    ``kl``, each the mean over images of a per-image sum; ``predict``/``call`` return the decoded posterior mean
-    as pixel probabilities (a reconstruction, not a sample). Taught in notebook 06. With an autoregressive decoder
-    (``[z, x]`` → logits, notebook 07) ``predict`` gives each pixel's probability given the code and the true pixels
-    before it; :func:`decode` generates from the code alone.
+    ``kl``, each the mean over images of a per-image sum (weighted by a ``sample_weight``: pass it with a target,
+    ``fit(x, x, sample_weight=w)``, which the VAE ignores, because Keras drops sample weights when ``y`` is None);
+    ``predict``/``call`` return the decoded posterior mean as pixel probabilities (a reconstruction, not a sample:
+    deterministic). Taught in notebook 06. With ``autoregressive=True`` the decoder reads ``[z, x]`` (notebook 07):
+    ``predict`` gives each pixel's probability given the code and the true pixels before it; :func:`decode`
+    generates from the code alone.
+
+    ``beta`` is a non-trainable variable: ``vae.beta = 4.0`` after a first ``fit`` changes what the next ``fit``
+    optimises. Under a ``mixed_float16`` policy the terms are summed in float32 and the loss is scaled by the
+    optimizer's loss scale.
     """
 
-    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, autoregressive: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
-        self.beta, self.seed = float(beta), seed
+        self.seed, self.autoregressive = seed, bool(autoregressive)
+        wanted = 2 if self.autoregressive else 1
+        if getattr(decoder, "inputs", None) is not None and len(decoder.inputs) != wanted:
+            raise ValueError(
+                f"the decoder takes {len(decoder.inputs)} inputs, but a VAE with autoregressive={self.autoregressive} "
+                f"feeds it {wanted}: " + ("[z, x]." if self.autoregressive else "z. Pass autoregressive=True for a "
+                                          "decoder that reads [z, x] (notebook 07); other inputs need their own model.")
+            )
+        self._beta = self.add_weight(shape=(), initializer=keras.initializers.Constant(float(beta)), trainable=False,
+                                     name="beta", dtype="float32")
         self.sampling = Sampling(seed=seed, name="sampling")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self.built = encoder.built and decoder.built  # functional parts arrive built: nothing left to build
+        if getattr(encoder, "inputs", None) is not None:
+            self.build(tuple(encoder.inputs[0].shape))
+
+    def build(self, input_shape):
+        """Functional encoders and decoders arrive built; a subclassed encoder is built for ``input_shape`` here."""
+        if not self.encoder.built:
+            self.encoder.build(input_shape)
+        if not self.decoder.built:
+            raise ValueError("build the decoder before the VAE (a functional keras.Model is built when created).")
+        super().build(input_shape)
+
+    @property
+    def beta(self) -> float:
+        """The weight of the KL term in the training loss (the −ELBO always uses 1)."""
+        return float(keras.ops.convert_to_numpy(self._beta))
+
+    @beta.setter
+    def beta(self, value: float) -> None:
+        self._beta.assign(float(value))
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
-
-    @property
-    def autoregressive(self) -> bool:
-        """True when the decoder reads ``[z, x]``: each pixel's logit may also use the pixels before it (notebook 07,
-        section 7). Training and the bounds still take one decoder call; generation takes one per pixel."""
-        return len(self.decoder.inputs) == 2
 
     def logits(self, z, x, training: bool = False):
         """The decoder's pixel logits for codes ``z`` (an autoregressive decoder also reads the image ``x``)."""
@@ -106,24 +136,34 @@ class VAE(keras.Model):
         logits = self.logits(self.sampling([z_mean, z_log_var]), x, training=training)
         return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)
 
-    def _track(self, reconstruction, kl):
-        self.loss_tracker.update_state(reconstruction + self.beta * kl)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
+    def _objective(self, data, training: bool):
+        """Per-image losses (reconstruction + β·KL), their terms, and the batch loss: the mean over images, weighted
+        by ``sample_weight`` when given (Keras' convention: the sum of weighted losses over the batch size)."""
+        x, _, weight = keras.utils.unpack_x_y_sample_weight(data)
+        reconstruction, kl = self.terms(x, training=training)
+        per_image = reconstruction + self._beta * kl
+        if weight is None:
+            return per_image, reconstruction, kl, None, ops.mean(per_image)
+        weight = ops.reshape(ops.cast(weight, "float32"), (-1,))
+        return per_image, reconstruction, kl, weight, ops.mean(per_image * weight)
+
+    def _track(self, per_image, reconstruction, kl, weight):
+        self.loss_tracker.update_state(per_image, sample_weight=weight)
+        self.reconstruction_tracker.update_state(reconstruction, sample_weight=weight)
+        self.kl_tracker.update_state(kl, sample_weight=weight)
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
-        x = keras.utils.unpack_x_y_sample_weight(data)[0]
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self.terms(x, training=True)
-            loss = ops.mean(reconstruction + self.beta * kl)
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(grads, self.trainable_weights)
-        return self._track(reconstruction, kl)
+        with tf.GradientTape() as tape:  # the lesson of notebook 06: the gradient of the loss we write
+            per_image, reconstruction, kl, weight, loss = self._objective(data, training=True)
+            scaled = self.optimizer.scale_loss(loss)  # × the loss scale under mixed precision, else unchanged
+        grads = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply(grads, self.trainable_weights)  # divides the loss scale back out
+        return self._track(per_image, reconstruction, kl, weight)
 
     def test_step(self, data):
-        x = keras.utils.unpack_x_y_sample_weight(data)[0]
-        return self._track(*self.terms(x, training=False))
+        per_image, reconstruction, kl, weight, _ = self._objective(data, training=False)
+        return self._track(per_image, reconstruction, kl, weight)
 
     def call(self, x, training: bool = False):
         z_mean, _ = self.encoder(x, training=training)
@@ -136,6 +176,7 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,
             "seed": self.seed,
+            "autoregressive": self.autoregressive,
         }
 
     @classmethod
@@ -161,7 +202,8 @@ class AutoregressiveDense(keras.layers.Layer):
 
     def call(self, x):
         flat = ops.reshape(x, (ops.shape(x)[0], -1))
-        return ops.reshape(ops.matmul(flat, self.kernel * self.mask), ops.shape(x))
+        masked = self.kernel * ops.cast(self.mask, self.compute_dtype)  # stays float16 under mixed precision
+        return ops.reshape(ops.matmul(flat, masked), ops.shape(x))
 
 
 def _batches(x, batch_size: int):
@@ -232,13 +274,22 @@ def active_units(vae, x, threshold: float = 0.01) -> tuple[int, np.ndarray]:
 def slerp(z0, z1, t):
     """Spherical interpolation between latent points ``z0`` and ``z1`` at fractions ``t`` (taught in notebook 07).
 
-    Keeps the norm typical of Gaussian samples, which a straight line between two of them does not."""
-    z0, z1, t = np.asarray(z0, np.float64), np.asarray(z1, np.float64), np.asarray(t, np.float64)[:, None]
-    cos = np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1))
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    Keeps the norm typical of Gaussian samples, which a straight line between two of them does not. ``t`` may be
+    a number (one point) or a sequence (one row per value); two points in the same direction, or a zero vector
+    (no direction to turn through), fall back to the straight line."""
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    if z0.shape != z1.shape or z0.ndim != 1:
+        raise ValueError(f"slerp takes two latent vectors of the same length; got shapes {z0.shape} and {z1.shape}.")
+    scalar = np.ndim(t) == 0
+    t = np.atleast_1d(np.asarray(t, np.float64))[:, None]
+    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
+    omega = 0.0 if norms == 0 else np.arccos(np.clip(np.dot(z0, z1) / norms, -1.0, 1.0))
     if omega < 1e-6:
-        return ((1 - t) * z0 + t * z1).astype(np.float32)
-    return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
+        out = (1 - t) * z0 + t * z1
+    else:
+        out = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    out = out.astype(np.float32)
+    return out[0] if scalar else out
 
 
 def prior_grid(n: int, edge: float = 0.05):
@@ -247,6 +298,8 @@ def prior_grid(n: int, edge: float = 0.05):
     cell of the grid holds the same prior mass. Notebook 07 decodes all n² points in one batched call."""
     from scipy.stats import norm
 
+    if not 0 < edge < 0.5:
+        raise ValueError(f"edge must lie strictly between 0 and 0.5 (the quantiles 0 and 1 are ±inf); got {edge}.")
     coords = norm.ppf(np.linspace(edge, 1 - edge, n))
     z1, z2 = np.meshgrid(coords, coords[::-1])
     return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32), coords

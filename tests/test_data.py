@@ -200,3 +200,58 @@ def test_read_idx_round_trip(tmp_path_factory, shape, compress, seed):
         return
     out = data.read_idx(path, hashlib.sha256(raw).hexdigest())
     assert np.array_equal(out, arr)
+
+
+def test_a_corrupt_copy_does_not_hide_a_good_one(tiny, tmp_path, monkeypatch):
+    folder, arrays = tiny
+    name = "t10k-images-idx3-ubyte"
+    first = tmp_path / "first"  # searched before the folder with the good copy
+    first.mkdir()
+    (first / f"{name}.gz").write_bytes((folder / f"{name}.gz").read_bytes()[:100])  # truncated
+    monkeypatch.setattr(data, "search_dirs", lambda data_dir=None: [first, folder])
+    with pytest.warns(UserWarning, match="does not verify"):
+        path, array = data.load_verified(name, download=False)
+    assert path == folder / f"{name}.gz" and np.array_equal(array, arrays[name])
+
+
+def test_every_corrupt_copy_is_reported(tiny, monkeypatch):
+    folder, _ = tiny
+    name = "t10k-labels-idx1-ubyte"
+    (folder / name).write_bytes(b"garbage")  # an uncompressed copy beside the gzip, also broken
+    (folder / f"{name}.gz").write_bytes(b"\x1f\x8b broken")
+    with pytest.warns(UserWarning), pytest.raises(DataError) as err:
+        data.load_verified(name, folder, download=False)
+    assert "not a complete gzip file" in str(err.value) and "IDX header" in str(err.value)
+
+
+def test_a_stale_download_folder_is_cleared(tiny, tmp_path, monkeypatch):
+    import os
+    import time
+
+    import keras
+
+    folder, _ = tiny
+    name = "t10k-labels-idx1-ubyte"
+    dest = tmp_path / "dest"
+    stale, fresh = dest / ".download-killed", dest / ".download-running"
+    stale.mkdir(parents=True), fresh.mkdir()
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    monkeypatch.setattr(keras.utils, "get_file", serve((folder / f"{name}.gz").read_bytes()))
+    data.download_file(name, data.FASHION_FILES[name], dest)
+    assert not stale.exists() and fresh.exists()  # a recent folder may belong to a download still running
+
+
+def test_mnist_without_download_never_touches_the_network(tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: pytest.fail("went to the network"))
+    with pytest.raises(DataError, match="download=False"):
+        data.load_dataset("mnist", download=False)
+    (tmp_path / "datasets").mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "datasets" / "mnist.npz", x_train=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+             y_train=np.arange(5), x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.arange(2))
+    ds = data.load_dataset("mnist", download=False)
+    assert ds.x_train.shape == (5, 28, 28) and ds.x_train.max() <= 1.0 and ds.y_test.tolist() == [0, 1]

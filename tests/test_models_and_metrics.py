@@ -36,7 +36,26 @@ def test_compile_for_and_timed_fit():
     x = np.random.default_rng(2).random((300, 784)).astype("float32")
     history, seconds = models.fit_timed(ae, x, x, epochs=2, batch_size=100)
     assert len(history.history["loss"]) == 2 and seconds > 0
-    assert models.seconds_per_epoch(ae, x[:100], n_epoch=1000, batch_size=100) > 0
+
+
+class FakeClock:
+    """A stand-in for the ``time`` module whose ``perf_counter`` returns the given readings in turn."""
+
+    def __init__(self, *readings):
+        self.readings = iter(readings)
+
+    def perf_counter(self):
+        return next(self.readings)
+
+
+def test_timings_are_computed_from_the_clock(monkeypatch):
+    _, _, ae = models.build_dense_autoencoder(4, hidden=(8,))
+    models.compile_for(ae, epochs=2, n_train=100, batch_size=50, lr=1e-2)
+    x = np.random.default_rng(3).random((100, 784)).astype("float32")
+    monkeypatch.setattr(models, "time", FakeClock(10.0, 16.0))
+    assert models.fit_timed(ae, x, x, epochs=2, batch_size=50)[1] == 3.0  # 6 s over 2 epochs
+    monkeypatch.setattr(models, "time", FakeClock(0.0, 9.0, 20.0, 22.0))  # epoch 1: 9 s (tracing), epoch 2: 2 s
+    assert models.seconds_per_epoch(ae, x, n_epoch=1000, batch_size=50) == 20.0  # the second, scaled to 1000
 
 
 def test_ssim_uses_wang_et_al_settings():

@@ -79,7 +79,7 @@ def test_vae_fit_evaluate_predict(images):
 
 @pytest.mark.parametrize("parts", [coders, autoregressive_coders])
 def test_save_and_load_in_a_fresh_process(images, tmp_path, parts):
-    model = V.VAE(*parts(), beta=0.5, seed=3)
+    model = V.VAE(*parts(), beta=0.5, seed=3, autoregressive=parts is autoregressive_coders)
     model.compile(keras.optimizers.Adam(1e-3))
     model.fit(images, epochs=1, batch_size=64, verbose=0)
     path = tmp_path / "vae.keras"
@@ -150,6 +150,13 @@ def test_slerp():
     assert np.allclose(path[0], z0) and np.allclose(path[-1], z1)
     assert np.allclose(np.linalg.norm(path, axis=1), 1.0, atol=1e-6)  # stays on the circle
     assert np.allclose(V.slerp(z0, 2 * z0, [0.5]), [[1.5, 0.0]])  # parallel: falls back to the line
+    mid = V.slerp(z0, z1, 0.5)  # a number gives one point
+    assert mid.shape == (2,) and np.allclose(mid, np.sqrt(0.5))
+    assert np.allclose(V.slerp(np.zeros(2), z1, 0.5), [0.0, 0.5])  # a zero vector: no NaN, the straight line
+    with pytest.raises(ValueError, match="same length"):
+        V.slerp(z0, np.ones(3), 0.5)
+    with pytest.raises(ValueError, match="edge"):
+        V.prior_grid(3, edge=0.0)
 
 
 def test_prior_grid_is_in_reading_order_on_quantiles():
@@ -171,7 +178,7 @@ def test_autoregressive_dense_sees_only_the_values_before_each_one():
 
 
 def test_autoregressive_vae_trains_and_decodes_pixel_by_pixel(images):
-    model = V.VAE(*autoregressive_coders(), seed=0)
+    model = V.VAE(*autoregressive_coders(), seed=0, autoregressive=True)
     assert model.autoregressive and not V.VAE(*coders()).autoregressive
     model.compile(keras.optimizers.Adam(1e-2))
     h = model.fit(images, epochs=2, batch_size=64, validation_data=images[:64], verbose=0).history
@@ -184,3 +191,85 @@ def test_autoregressive_vae_trains_and_decodes_pixel_by_pixel(images):
     rec, kl = V.elbo_terms(model, images[:50])
     iw = V.importance_weighted_nll(model, images[:50], k=20, batch_size=25)
     assert iw.mean() <= (rec + kl).mean() + 0.5
+
+
+def test_beta_is_read_at_every_step_not_frozen_at_the_first_trace(images):
+    def twin():
+        keras.utils.set_random_seed(0)
+        model = V.VAE(*coders(), beta=1.0, seed=0)
+        model.compile(keras.optimizers.Adam(1e-2))
+        first = model.fit(images, epochs=1, batch_size=64, verbose=0).history
+        assert np.allclose(first["loss"], np.add(first["reconstruction"], first["kl"]), rtol=1e-5)
+        return model
+
+    kept, raised = twin(), twin()
+    raised.beta = 50.0  # after the first fit: the traced train_step must see it, in the gradient too
+    h_kept = kept.fit(images, epochs=2, batch_size=64, verbose=0).history
+    h_raised = raised.fit(images, epochs=2, batch_size=64, verbose=0).history
+    assert np.allclose(h_raised["loss"], np.add(h_raised["reconstruction"], np.multiply(50.0, h_raised["kl"])),
+                       rtol=1e-5)
+    assert h_raised["kl"][-1] < 0.5 * h_kept["kl"][-1]  # the heavier KL weight was optimised, not just reported
+    assert raised.beta == 50.0 and V.VAE.from_config(raised.get_config()).beta == 50.0
+    raised.beta = 0.0  # and back down
+    last = raised.fit(images, epochs=1, batch_size=64, verbose=0).history
+    assert np.allclose(last["loss"], last["reconstruction"], rtol=1e-5)
+
+
+def test_sample_weight_is_honoured(images):
+    model = V.VAE(*coders(), seed=0)
+    model.compile(keras.optimizers.Adam(1e-2))
+    before = [np.array(w) for w in model.trainable_weights]
+    # Keras drops sample_weight when y is None, so it travels with a (ignored) target, as the docstring says
+    model.fit(images, images, sample_weight=np.zeros(len(images)), epochs=1, batch_size=64, verbose=0)
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, model.trainable_weights))  # nothing learnt
+    half = np.r_[np.ones(128), np.zeros(128)].astype("float32")
+    weighted = model.evaluate(images, images, sample_weight=half, batch_size=256, verbose=0, return_dict=True)
+    rec, kl = (np.asarray(t) for t in model.terms(images[:128]))
+    assert abs(weighted["loss"] - (rec + kl).mean()) < 0.05 * weighted["loss"]  # only the first half counts
+
+
+def test_autoregressive_is_explicit():
+    encoder, decoder = autoregressive_coders()
+    with pytest.raises(ValueError, match="autoregressive=True"):
+        V.VAE(encoder, decoder)  # a two-input decoder is never fed x silently
+    with pytest.raises(ValueError, match="feeds it 2"):
+        V.VAE(*coders(), autoregressive=True)
+    model = V.VAE(encoder, decoder, autoregressive=True)
+    assert model.autoregressive and V.VAE.from_config(model.get_config()).autoregressive
+
+
+def test_predict_is_deterministic_and_survives_saving(images, tmp_path):
+    model = V.VAE(*coders(), seed=0)
+    model.compile(keras.optimizers.Adam(1e-2))
+    model.fit(images, epochs=1, batch_size=64, verbose=0)
+    first = model.predict(images[:20], verbose=0)
+    assert np.array_equal(first, model.predict(images[:20], verbose=0))
+    model.save(tmp_path / "vae.keras")
+    loaded = keras.saving.load_model(tmp_path / "vae.keras")
+    assert np.allclose(first, loaded.predict(images[:20], verbose=0), atol=1e-6)
+
+
+def test_a_training_step_under_mixed_precision(images):
+    def one_step(policy):
+        keras.config.set_dtype_policy(policy)
+        try:
+            keras.utils.set_random_seed(0)
+            model = V.VAE(*coders(), seed=0)
+            model.compile(keras.optimizers.SGD(1e-3))
+            start = [w.copy() for w in model.get_weights()]
+            loss = model.fit(images[:64], epochs=1, batch_size=64, verbose=0).history["loss"][0]
+            return loss, [b - a for a, b in zip(start, model.get_weights())]
+        finally:
+            keras.config.set_dtype_policy("float32")
+
+    loss32, step32 = one_step("float32")
+    loss16, step16 = one_step("mixed_float16")
+    assert np.isfinite(loss16) and abs(loss16 - loss32) < 0.01 * abs(loss32)
+    norm32, norm16 = (np.sqrt(sum(float((d ** 2).sum()) for d in step)) for step in (step32, step16))
+    assert abs(norm16 - norm32) < 0.05 * norm32  # not divided (or multiplied) by the loss scale
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        out = V.AutoregressiveDense()(np.ones((2, 6), "float16"))
+        assert keras.backend.standardize_dtype(out.dtype) == "float16"
+    finally:
+        keras.config.set_dtype_policy("float32")
