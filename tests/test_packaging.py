@@ -8,8 +8,10 @@ import yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
+else:  # Python 3.10: tomllib's backport, when installed
+    import pytest
+
+    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parent.parent
 
