@@ -38,8 +38,8 @@ METRICS: dict[str, dict[str, str]] = {
            for who, what in (("classical_best", "best classical tool (tuned and chosen on validation)"),
                              ("dae", "denoising AE"))
            for key, level in (("s01", "σ=0.1"), ("s03", "σ=0.3"), ("s05", "σ=0.5"), ("mask", "masking 50%"))},
-        "nb03.psnr_dae_mask_told_val": "mean validation PSNR, masking, the DAE told the mask (its answer where lost)",
-        "nb03.psnr_dae_mask_told": "mean test PSNR, masking, the DAE told the mask",
+        "nb03.psnr_dae_mask_told_val": "mean validation PSNR, masking, the DAE's output with the observed pixels kept",
+        "nb03.psnr_dae_mask_told": "mean test PSNR, masking, the DAE's output with the observed pixels kept",
         "nb03.psnr_inpainting_mask_val": "mean validation PSNR, masking, biharmonic inpainting told the mask",
         "nb03.psnr_filter_best_mask_val": "mean validation PSNR, masking, the best of the four tuned filters",
         "nb03.ssim_dae_s03": "mean test SSIM, denoising AE, σ=0.3",
@@ -174,11 +174,12 @@ TARGETS: dict[str, list[Target]] = {
         *(Target(f"DAE − best classical validation PSNR, {level} (dB)", f"nb03.psnr_dae_{key}_val", ">", 0.0,
                  minus=f"nb03.psnr_classical_best_{key}_val")
           for key, level in (("s01", "σ=0.1"), ("s05", "σ=0.5"))),
-        # masking, like for like: both blind (the DAE against the filters), both told the mask (against inpainting)
+        # masking: the blind DAE against the blind filters; with the observed pixels kept (the mask used on its
+        # output only, a conservative comparison) against inpainting, which is told the mask
         Target("DAE − best filter validation PSNR, masking (dB)", "nb03.psnr_dae_mask_val", ">", 0.0,
                minus="nb03.psnr_filter_best_mask_val"),
-        Target("DAE told the mask − inpainting told the mask, validation PSNR (dB)", "nb03.psnr_dae_mask_told_val",
-               ">", 0.0, minus="nb03.psnr_inpainting_mask_val"),
+        Target("DAE, observed pixels kept − inpainting told the mask, validation PSNR (dB)",
+               "nb03.psnr_dae_mask_told_val", ">", 0.0, minus="nb03.psnr_inpainting_mask_val"),
         _time_target("03_denoising_autoencoders"),
     ],
     "04_sparse_and_contractive_autoencoders": [

@@ -1,6 +1,9 @@
 """aeutils.metrics (per-image MSE, PSNR, SSIM) and aeutils.models (the reused dense AE, timed fits)."""
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aeutils import metrics, models
 
@@ -68,3 +71,37 @@ def test_ssim_uses_wang_et_al_settings():
     assert np.allclose(metrics.per_image_ssim(a, b), wang)
     assert not np.allclose(metrics.per_image_ssim(a, b), [structural_similarity(x, y, data_range=1.0)
                                                            for x, y in zip(a, b)])
+
+
+@pytest.mark.parametrize("fn", [metrics.per_image_mse, metrics.per_image_psnr, metrics.per_image_ssim])
+def test_mismatched_inputs_fail_loudly(fn):
+    x = np.random.default_rng(0).random((5, 28, 28))
+    with pytest.raises(ValueError, match="same number"):
+        fn(x[:3], x)  # used to return 3 values
+    with pytest.raises(ValueError, match="pixels"):
+        fn(x, x[:, :14])
+    bad = x.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        fn(x, bad)
+
+
+@pytest.mark.parametrize("fn", [metrics.per_image_psnr, metrics.per_image_ssim])
+def test_a_0_to_255_scale_fails_loudly(fn):
+    x = np.random.default_rng(0).random((2, 28, 28))
+    with pytest.raises(ValueError, match="divide by 255"):
+        fn(255 * x, 255 * x)
+    with pytest.raises(ValueError, match="0-255"):
+        fn(x, 255 * x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 4), side=st.integers(11, 16), seed=st.integers(0, 10_000))
+def test_psnr_is_the_log_of_each_images_mse(n, side, seed):
+    rng = np.random.default_rng(seed)
+    x, x_hat = rng.random((n, side, side)), rng.random((n, side * side))  # any layout with the same pixels
+    mse = metrics.per_image_mse(x, x_hat)
+    assert mse.shape == (n,) and np.all(mse >= 0)
+    assert np.allclose(metrics.per_image_psnr(x, x_hat), 10 * np.log10(1 / mse))
+    ssim = metrics.per_image_ssim(x, x_hat.reshape(n, side, side, 1))
+    assert ssim.shape == (n,) and np.all(ssim <= 1)
