@@ -4,7 +4,8 @@ import random
 
 import numpy as np
 
-from aeutils.notebook import colab_badge_url, in_colab, setup
+from aeutils import notebook  # not `import setup`: pytest would call a module-level setup() as a fixture
+from aeutils.notebook import colab_badge_url, in_colab
 
 
 def draws():
@@ -16,11 +17,11 @@ def draws():
 
 
 def test_setup_seeds_python_numpy_and_keras(capsys):
-    info = setup(seed=7)
+    info = notebook.setup(seed=7)
     first = draws()
-    setup(seed=7)
+    notebook.setup(seed=7)
     assert draws() == first
-    setup(seed=8)
+    notebook.setup(seed=8)
     assert draws() != first
     out = capsys.readouterr().out
     assert "tensorflow" in out and "keras 3" in out
