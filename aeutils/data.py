@@ -89,12 +89,6 @@ def find_files(name: str, dirs: list[Path]) -> list[Path]:
     return [c for folder in dirs for c in (folder / f"{name}.gz", folder / name) if c.is_file()]
 
 
-def find_file(name: str, dirs: list[Path]) -> Path | None:
-    """The first ``name.gz`` or uncompressed ``name`` in ``dirs``, or None."""
-    found = find_files(name, dirs)
-    return found[0] if found else None
-
-
 def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
     """Read an IDX file (gzipped or not), check its header, size and SHA-256, and return a uint8 array.
 

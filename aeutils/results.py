@@ -78,22 +78,15 @@ def note_machine(facts: dict) -> None:
     _append({"machine": facts})
 
 
-def read_machine(path) -> dict | None:
-    """The machine facts the notebook's kernel noted, or None when its setup cell did not run."""
-    return _read(path)[2]
-
-
 def read_recorded(path) -> dict[str, dict]:
     """The metrics a notebook run wrote to ``path`` (later records of the same name win)."""
-    return _read(path)[0]
+    return read_run(path)[0]
 
 
-def read_claims(path) -> dict[str, dict]:
-    """The claims a notebook run wrote to ``path``: ``{name: {"statement", "holds"}}`` (later ones win)."""
-    return _read(path)[1]
-
-
-def _read(path) -> tuple[dict, dict, dict | None]:
+def read_run(path) -> tuple[dict, dict, dict | None]:
+    """Everything a notebook run wrote to ``path``, in one pass: its metrics ``{name: {"value", "note"}}``, its
+    claims ``{name: {"statement", "holds"}}`` (later entries of a name win) and the machine facts its kernel noted
+    (None when its setup cell did not run)."""
     metrics: dict[str, dict] = {}
     found: dict[str, dict] = {}
     machine = None

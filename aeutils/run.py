@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from aeutils.notebook import machine_facts
-from aeutils.results import RESULTS_ENV, read_claims, read_machine, read_recorded
+from aeutils.results import RESULTS_ENV, read_run
 from aeutils.targets import FULL_MODE_SECONDS, METRICS, TARGETS, split_of
 
 GALLERY_ENV = "AEUTILS_GALLERY_DIR"
@@ -77,8 +77,8 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
             gallery_out.mkdir(parents=True, exist_ok=True)
             for png in sorted(gallery.glob("*.png")):
                 shutil.copy2(png, gallery_out / png.name)
-        metrics = {k: v["value"] for k, v in read_recorded(results_file).items()}
-        claims, machine = read_claims(results_file), read_machine(results_file)
+        recorded, claims, machine = read_run(results_file)
+    metrics = {k: v["value"] for k, v in recorded.items()}
     return {"seconds": round(seconds, 1), "metrics": metrics, "claims": claims, "machine": machine, "error": error}
 
 
@@ -208,30 +208,34 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
         for name, value in sorted(out["metrics"].items()):
             print(f"   {name:<40} {value:.6g}")
         if out["error"]:
-            print(f"   FAILED: {out['error']}")
+            print(f"   FAILED: {out['error']}")  # a failed run never replaces a good entry
             status = 1
-            continue  # a failed run never replaces a good entry
-        for row in rows:
-            value = "missing" if row["value"] is None else f"{row['value']:.4g}"
-            print(f"   target {row['label']:<32} {value:>9} {row['op']} {row['bound']:<6g} "
-                  f"{'met' if row['met'] else 'MISSED'}")
-        for name, c in sorted(out["claims"].items()):
-            print(f"   claim {'holds ' if c['holds'] else 'FAILS '} {name}: {c['statement']}")
-        if missing:
-            print(f"   expected metrics not recorded: {', '.join(missing)}")
-        false_claims = [] if quick else [n for n, c in out["claims"].items() if not c["holds"]]
-        if check and (missing or false_claims or not all(r["met"] for r in rows)):
-            status = 1
-        results["notebooks"][stem] = {
-            "mode": "quick" if quick else "full", "seconds": out["seconds"], "metrics": out["metrics"],
-            "claims": out["claims"], "targets": rows, "missing": missing,
-            "machine": out["machine"] or machine_facts(),  # the kernel's, noted by its setup cell, else ours
-            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        }
+        else:
+            status |= report_and_store(results, stem, out, rows, missing, check=check, quick=quick)
         save_results(results, results_path, root, quick)  # after every notebook: an interrupt loses nothing done
-    save_results(results, results_path, root, quick)
     print(f"wrote {results_path}" + ("" if quick else " and docs/RESULTS.md"))
     return status
+
+
+def report_and_store(results: dict, stem: str, out: dict, rows: list[dict], missing: list[str], check: bool,
+                     quick: bool) -> int:
+    """Print a successful run's targets and claims, store its entry in ``results``; return 1 if ``--check`` fails."""
+    for row in rows:
+        value = "missing" if row["value"] is None else f"{row['value']:.4g}"
+        print(f"   target {row['label']:<32} {value:>9} {row['op']} {row['bound']:<6g} "
+              f"{'met' if row['met'] else 'MISSED'}")
+    for name, c in sorted(out["claims"].items()):
+        print(f"   claim {'holds ' if c['holds'] else 'FAILS '} {name}: {c['statement']}")
+    if missing:
+        print(f"   expected metrics not recorded: {', '.join(missing)}")
+    results["notebooks"][stem] = {
+        "mode": "quick" if quick else "full", "seconds": out["seconds"], "metrics": out["metrics"],
+        "claims": out["claims"], "targets": rows, "missing": missing,
+        "machine": out["machine"] or machine_facts(),  # the kernel's, noted by its setup cell, else ours
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    false_claims = [] if quick else [n for n, c in out["claims"].items() if not c["holds"]]
+    return int(check and bool(missing or false_claims or not all(r["met"] for r in rows)))
 
 
 def main(argv: list[str] | None = None) -> int:

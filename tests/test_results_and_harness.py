@@ -163,7 +163,7 @@ def test_claim_validates_prints_and_appends(tmp_path, monkeypatch, capsys):
     assert results.claim("nb01.big", np.array([3]) < 2, "three is below two") is False
     out = capsys.readouterr().out
     assert "✓ one is below two" in out and "✗ three is below two" in out
-    assert results.read_claims(path) == {"nb01.small": {"statement": "one is below two", "holds": True},
+    assert results.read_run(path)[1] == {"nb01.small": {"statement": "one is below two", "holds": True},
                                          "nb01.big": {"statement": "three is below two", "holds": False}}
     assert results.read_recorded(path) == {}  # claims are not metrics
     with pytest.raises(TypeError, match="all"):
