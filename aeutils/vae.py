@@ -9,6 +9,12 @@ Conventions (notebook 06, section 2): every term is a **sum over one image** (78
 and a batch's loss is the **mean over its images**. The reconstruction term is the Bernoulli negative
 log-likelihood of the grey pixels under the decoder's logits; the KL term is the closed form for a diagonal Gaussian
 posterior against N(0, I); β weights the KL term in the training loss, while the −ELBO always uses β = 1.
+
+Many devices (appendix A1): under a ``tf.distribute`` strategy with N > 1 replicas each replica sees a shard of the
+global batch, and the optimizer *sums* the replicas' gradients. The training loss is therefore each replica's sum
+over its images divided by the *global* batch size (:func:`global_batch_mean`), and :class:`Sampling` draws the
+global batch's noise and keeps its replica's rows, so a step on N replicas is the step one device takes on the
+same global batch. On one device (no strategy, or one replica) neither changes a single operation.
 """
 
 from __future__ import annotations
@@ -22,6 +28,41 @@ from keras import ops
 
 PACKAGE = "aeutils"
 LOG_VAR_LIMIT = 10.0  # σ between e^-5 ≈ 0.007 and e^5 ≈ 148: see VAE.posterior
+
+
+def _replica_context():
+    """The current replica context when it runs one of N > 1 replicas in sync, else None (one device, or the
+    cross-replica context of a ``strategy.scope()``)."""
+    context = tf.distribute.get_replica_context()
+    return context if context is not None and context.num_replicas_in_sync > 1 else None
+
+
+def global_batch_mean(values):
+    """The mean of ``values`` (one per image) over the **global** batch, as this replica's share of it.
+
+    On one device: ``ops.mean(values)``, unchanged. On N > 1 replicas: this replica's sum divided by the number of
+    images in the global batch (summed over the replicas, so an uneven last batch is exact too). The optimizer sums
+    the replicas' gradients, so their sum is the gradient of the global mean; a plain ``ops.mean`` on every replica
+    would give N times that, with no error (appendix A1). ``tf.nn.compute_average_loss`` does the same when told
+    the global batch size (without it, it assumes the local size × N)."""
+    context = _replica_context()
+    if context is None:
+        return ops.mean(values)
+    values = ops.cast(values, "float32")
+    count = context.all_reduce("sum", ops.cast(ops.shape(values)[0], "float32"))
+    return ops.sum(values) / count
+
+
+def _replica_rows(x):
+    """``(start, total)``: where this replica's rows of ``x`` sit in the global batch, and that batch's size; None
+    on one device. ``experimental_distribute_dataset`` (which ``fit`` uses) splits a global batch into consecutive
+    shards in replica order."""
+    context = _replica_context()
+    if context is None:
+        return None
+    sizes = context.all_gather(tf.reshape(tf.shape(x)[0], [1]), axis=0)
+    replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
+    return tf.reduce_sum(sizes[:replica]), tf.reduce_sum(sizes)
 
 
 def bernoulli_nll(x, logits):
@@ -42,7 +83,11 @@ def gaussian_kl(z_mean, z_log_var):
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Sampling(keras.layers.Layer):
     """The reparameterization trick: ``z = μ + exp(½ log σ²) · ε`` with ε ~ N(0, I) drawn from the layer's own
-    :class:`keras.random.SeedGenerator`, so each call draws new noise and a given seed repeats the whole run."""
+    :class:`keras.random.SeedGenerator`, so each call draws new noise and a given seed repeats the whole run.
+
+    Under N > 1 replicas the generator's state is mirrored, so every replica would draw the *same* ε for its shard
+    (image k of each shard sharing one noise vector). Each replica instead draws ε for the whole global batch and
+    keeps its own rows: independent noise, and the very ε one device draws for the same global batch (A1)."""
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -51,7 +96,14 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
+        rows = _replica_rows(z_mean)
+        if rows is None:  # one device
+            epsilon = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
+        else:  # this replica's rows of the global batch's noise
+            start, total = rows
+            shape = tf.concat([tf.reshape(total, [1]), tf.shape(z_mean)[1:]], axis=0)
+            epsilon = keras.random.normal(shape, dtype=z_mean.dtype, seed=self.seed_generator)
+            epsilon = epsilon[start:start + tf.shape(z_mean)[0]]
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self):
@@ -138,14 +190,16 @@ class VAE(keras.Model):
 
     def _objective(self, data, training: bool):
         """Per-image losses (reconstruction + β·KL), their terms, and the batch loss: the mean over images, weighted
-        by ``sample_weight`` when given (Keras' convention: the sum of weighted losses over the batch size)."""
+        by ``sample_weight`` when given (Keras' convention: the sum of weighted losses over the batch size). Under
+        N > 1 replicas the batch loss is this replica's share of the global batch's mean (:func:`global_batch_mean`);
+        the trackers see the per-image values, and Keras sums their totals and counts over the replicas."""
         x, _, weight = keras.utils.unpack_x_y_sample_weight(data)
         reconstruction, kl = self.terms(x, training=training)
         per_image = reconstruction + self._beta * kl
         if weight is None:
-            return per_image, reconstruction, kl, None, ops.mean(per_image)
+            return per_image, reconstruction, kl, None, global_batch_mean(per_image)
         weight = ops.reshape(ops.cast(weight, "float32"), (-1,))
-        return per_image, reconstruction, kl, weight, ops.mean(per_image * weight)
+        return per_image, reconstruction, kl, weight, global_batch_mean(per_image * weight)
 
     def _track(self, per_image, reconstruction, kl, weight):
         self.loss_tracker.update_state(per_image, sample_weight=weight)
