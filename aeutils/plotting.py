@@ -136,6 +136,34 @@ def plot_score_histograms(scores: dict[str, np.ndarray], y_true, thresholds: dic
     return fig
 
 
+def plot_calibration(points: dict[str, dict], labels: dict[str, str], measure_name: str,
+                     line: tuple[float, float], title: str = ""):
+    """The complexity calibration of notebook 05, in two panels. ``points`` maps a group (normal calibration
+    images, anomalies, ...) to ``{"measure", "log_error", "predicted"}`` arrays; the first group is the one the
+    calibration was fitted on. Left: log error against one complexity measure, with the fitted ``line``
+    (intercept, slope). Right: log error against the calibration's prediction from all its measures (the
+    fitted plane seen edge-on: the diagonal); the calibrated score is the height above it."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (group, p) in enumerate(points.items()):
+        style = {"s": 6, "alpha": 0.5, "color": f"C{0 if i == 0 else 3 if i == 1 else i + 1}",
+                 "label": labels.get(group, group)}
+        left.scatter(p["measure"], p["log_error"], **style)
+        right.scatter(p["predicted"], p["log_error"], **style)
+    fitted = next(iter(points.values()))
+    xs = np.linspace(np.min(fitted["measure"]), np.max(fitted["measure"]), 2)
+    left.plot(xs, line[0] + line[1] * xs, "k-", lw=1.5, label="line fitted on the normal images")
+    lo, hi = np.min(fitted["predicted"]), np.max(fitted["predicted"])
+    right.plot([lo, hi], [lo, hi], "k-", lw=1.5, label="the fitted calibration (diagonal)")
+    left.set(xlabel=measure_name, ylabel="log error", title="log error against one complexity measure")
+    right.set(xlabel="calibration's prediction of the log error", ylabel="log error",
+              title="against every chosen measure: score = height above the diagonal")
+    for ax in (left, right):
+        ax.legend(fontsize=7, loc="upper left", markerscale=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def image_grid(images, coords=None, title: str = ""):
     """Tile n × n square images into one picture (notebook 07's decoded manifold), row 0 at the top.
 

@@ -1,4 +1,4 @@
-"""Exercises of notebook 05 (anomaly detection): ``from aeutils.exercises.nb05 import q1, q2, q3``."""
+"""Exercises of notebook 05 (anomaly detection): ``from aeutils.exercises.nb05 import q1, q2, q3, q4``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,35 @@ def _check_precision_at(fn) -> str | None:
     return None
 
 
+def _least_squares(features_fit, target_fit, features, intercept=True):
+    design = (lambda f: np.c_[np.ones(len(f)), f]) if intercept else (lambda f: np.asarray(f))
+    coef, *_ = np.linalg.lstsq(design(features_fit), target_fit, rcond=None)
+    return design(features) @ coef
+
+
+def _check_excess_log_error(fn) -> str | None:
+    rng = np.random.default_rng(7)
+    f_fit, f = rng.normal(1.0, 0.5, (300, 2)), rng.normal(1.0, 0.5, (60, 2))
+    e_fit = np.exp(-4 + f_fit @ [0.8, -0.3] + 0.2 * rng.normal(size=300))
+    e = np.exp(-4 + f @ [0.8, -0.3] + 0.2 * rng.normal(size=60) + np.r_[np.zeros(30), np.ones(30)])
+    want = np.log(e) - _least_squares(f_fit, np.log(e_fit), f)
+    got = np.asarray(call(fn, e_fit, f_fit, e, f), dtype=float)
+    if got.shape != want.shape:
+        return f"return one score per scored image: shape {want.shape}, not {got.shape}."
+    if np.allclose(got, -want):
+        return "the sign is reversed: the score is the log error *minus* the usual one, so higher = more anomalous."
+    if np.allclose(got, e - _least_squares(f_fit, e_fit, f)):
+        return "fit and score the *log* of the errors: the error grows multiplicatively with complexity."
+    if np.allclose(got, np.log(e) - _least_squares(f_fit, np.log(e_fit), f, intercept=False)):
+        return "the regression needs an intercept (a column of ones, or LinearRegression's default)."
+    if np.allclose(got, np.log(e) - _least_squares(f, np.log(e), f)):
+        return ("fit the regression on the calibration images (errors_fit, features_fit), then score the others: "
+                "fitted on the scored images themselves, it absorbs the anomalies it should expose.")
+    if not np.allclose(got, want):
+        return "score = log(errors) − (a + b·features), with a and b fitted by least squares on the calibration images."
+    return None
+
+
 q1 = Exercise(
     "q1", _check_auroc_by_pairs,
     "Build the matrix anomaly[:, None] > normal[None, :] (one entry per pair) and take its mean; ties count 1/2.",
@@ -70,4 +99,13 @@ q3 = Exercise(
     "    true_alarms = recall * prevalence\n"
     "    false_alarms = false_alarm * (1 - prevalence)\n"
     "    return true_alarms / (true_alarms + false_alarms)  # 0.9, 0.05, 0.01 -> 0.154",
+)
+q4 = Exercise(
+    "q4", _check_excess_log_error,
+    "Regress np.log(errors_fit) on [1, features_fit] (np.linalg.lstsq or LinearRegression), predict the usual log "
+    "error of each scored image from its features, and subtract that prediction from its log error.",
+    "def excess_log_error(errors_fit, features_fit, errors, features):\n"
+    "    design = lambda f: np.c_[np.ones(len(f)), f]  # an intercept and the complexity features\n"
+    "    coef, *_ = np.linalg.lstsq(design(features_fit), np.log(errors_fit), rcond=None)\n"
+    "    return np.log(errors) - design(features) @ coef  # how far above the usual log error for its complexity",
 )
