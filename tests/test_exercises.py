@@ -3,14 +3,14 @@ attempted', and a learner's exception is reported rather than raised."""
 
 import numpy as np
 import pytest
-from keras import layers
+from keras import layers, ops
 from scipy.stats import norm
 
-from aeutils.exercises import Exercise, ____, nb01, nb02, nb03, nb04, nb05, nb06, nb07
+from aeutils.exercises import Exercise, ____, a1, nb01, nb02, nb03, nb04, nb05, nb06, nb07
 from aeutils.metrics import per_image_psnr
 
-ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07) for q in (nb.q1, nb.q2, nb.q3)]
-ALL += [nb01.q4, nb02.q4, nb07.q4]
+ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, a1) for q in (nb.q1, nb.q2, nb.q3)]
+ALL += [nb01.q4, nb02.q4, nb05.q4, nb07.q4]
 
 
 def _seq(*stack):
@@ -33,11 +33,11 @@ def _convs(padding):
 
 def run_solution(ex: Exercise):
     """Execute the printed solution and return what it defines (a function) or evaluates to (a value)."""
-    scope = {"np": np, "per_image_psnr": per_image_psnr, "norm": norm}
+    scope = {"np": np, "per_image_psnr": per_image_psnr, "norm": norm, "ops": ops}
     src = ex.solution_text
     if src.startswith("def "):
         exec(src, scope)
-        given = {"np", "per_image_psnr", "norm", "__builtins__"}
+        given = {"np", "per_image_psnr", "norm", "ops", "__builtins__"}
         return next(v for k, v in scope.items() if callable(v) and k not in given)
     return eval(src.split("#")[0], scope)
 
@@ -104,6 +104,12 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb05.q3, lambda r, f, p: r * (1 - p) / (r * (1 - p) + f * p), "prevalence is the share"),
     (nb05.q3, lambda r, f, p: r, "that is the recall"),
     (nb05.q3, lambda r, f, p: r / (r + f), "r·p / (r·p + f·(1 − p))"),
+    (nb05.q4, lambda ef, ff, e, f: nb05._least_squares(ff, np.log(ef), f) - np.log(e), "sign is reversed"),
+    (nb05.q4, lambda ef, ff, e, f: e - nb05._least_squares(ff, ef, f), "*log* of the errors"),
+    (nb05.q4, lambda ef, ff, e, f: np.log(e) - nb05._least_squares(ff, np.log(ef), f, intercept=False), "intercept"),
+    (nb05.q4, lambda ef, ff, e, f: np.log(e) - nb05._least_squares(f, np.log(e), f), "calibration images"),
+    (nb05.q4, lambda ef, ff, e, f: np.log(e), "least squares"),
+    (nb05.q4, lambda ef, ff, e, f: np.log(e)[:5], "one score per scored image"),
     (nb06.q1, lambda m, v: 0.5 * np.sum(1 + v - m**2 - np.exp(v), axis=-1), "sign"),
     (nb06.q1, lambda m, v: -np.sum(1 + v - m**2 - np.exp(v), axis=-1), "½"),
     (nb06.q1, lambda m, v: -0.5 * np.sum(1 + 2 * v - m**2 - np.exp(2 * v), axis=-1), "log σ²"),
@@ -126,6 +132,15 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb07.q4, lambda d: np.ones((d, d)), "j < i"),
     (nb07.q4, lambda d: np.triu(np.ones((5, 5)), k=1), "ignores d"),
     (nb07.q4, lambda d: np.ones(d), "d × d"),
+    (a1.q1, lambda p, g: np.mean(p), "unscaled loss"),
+    (a1.q1, lambda p, g: np.sum(p), "divide by the global batch size"),
+    (a1.q1, lambda p, g: np.mean(p) * len(p) / 12 if len(p) == 4 else np.mean(p) / 3, "equal shards only"),
+    (a1.q1, lambda p, g: p / g, "scalar"),
+    (a1.q2, 0.01, "no cancelling"),
+    (a1.q2, 0.0025, "other way round"),
+    (a1.q3, {"cluster": {"worker": a1.WORKERS}, "task": {"type": "worker", "index": 2}}, "count from 0"),
+    (a1.q3, {"cluster": {"worker": a1.WORKERS[::-1]}, "task": {"type": "worker", "index": 1}}, "same order"),
+    (a1.q3, {"worker": a1.WORKERS, "index": 1}, "two keys"),
 ])
 def test_wrong_answer_explained(ex, wrong, says, capsys):
     ex.check(run_solution(ex))  # a right answer first: a wrong one must reset the verdict
