@@ -15,6 +15,14 @@ def colab_badge_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{notebook}"
 
 
+def install_spec() -> str:
+    """What the setup cell's ``%pip install`` installs on Colab: this release of ``aeutils``, from its tag
+    ``v<aeutils.__version__>`` (README, "Releases"; tests/test_notebooks.py keeps every notebook's line in step)."""
+    from aeutils import __version__
+
+    return f"aeutils @ git+https://github.com/{REPO}@v{__version__}"
+
+
 def in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aeutils.notebook import colab_badge_url
+from aeutils.notebook import colab_badge_url, install_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = [
@@ -65,6 +65,13 @@ def test_setup_cell_is_the_series_setup(nb):
     for line in SETUP_LINES:
         assert line in setup, line
     assert len(re.findall(r"^\s*%pip install", setup, flags=re.M)) == 1
+
+
+def test_setup_cell_installs_this_release_and_upgrades_nothing(nb):
+    """The Colab install names the tag of aeutils.__version__ (bump both together: README, "Releases"), and does not
+    upgrade what Colab already has (no -U/--upgrade: pip then upgrades only what the bounds require)."""
+    line = next(x for x in code_cells(nb)[0].source.splitlines() if x.lstrip().startswith("%pip install"))
+    assert line.strip() == f'%pip install -q "{install_spec()}"', line
 
 
 def test_parameters_cell_with_quick_mode_mock(nb):
