@@ -60,7 +60,7 @@ METRICS: dict[str, dict[str, str]] = {
         "nb04.probe_acc_plain32_gamma": "linear probe test accuracy, plain code trained on x**γ, mean over seeds",
         "nb04.probe_acc_100labels_raw": "linear probe, 100 labels per class, raw pixels, mean over 3 draws",
         "nb04.probe_acc_100labels_pca32": "linear probe, 100 labels per class, PCA-32, mean over 3 draws",
-        "nb04.probe_acc_100labels_best32": "linear probe, 100 labels per class, frozen best code, mean over 3 draws",
+        "nb04.probe_acc_100labels_plain32": "linear probe, 100 labels per class, frozen plain code, mean over 3 draws",
         **{f"nb04.acc_100labels_{k}{suffix}": f"{split} accuracy, 100 labels per class, {what}, mean over 3 draws"
            for k, what in (("finetuned", "pretrained encoder fine-tuned with a softmax layer"),
                            ("scratch", "the same network trained from scratch"))
