@@ -28,13 +28,13 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 HARNESS_ONLY = {"run.py"}  # aeutils.run is the harness, with its own extra; no notebook imports it
 
 
-def split(spec: str) -> tuple[str, str]:
-    name, bound = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", spec.strip()).groups()
-    return name.lower().replace("_", "-"), bound.replace(" ", "")
-
-
 def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def split(spec: str) -> tuple[str, str]:
+    name, bound = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", spec.strip()).groups()
+    return normalise(name), bound.replace(" ", "")
 
 
 def test_environment_matches_pyproject():
