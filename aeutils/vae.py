@@ -6,8 +6,9 @@ package ``aeutils``, so a saved ``.keras`` file loads in a fresh process after `
 the notebook's code — and with ``safe_mode`` on.
 
 Conventions (notebook 06, section 2): every term is a **sum over one image** (784 pixels, L latent units) in nats,
-and a batch's loss is the **mean over its images**. The reconstruction term is the Bernoulli negative
-log-likelihood of the grey pixels under the decoder's logits; the KL term is the closed form for a diagonal Gaussian
+and a batch's loss is the **mean over its images**. The reconstruction term is the negative
+log-likelihood of the pixels under the decoder's logits (:mod:`aeutils.likelihoods`: Bernoulli for binary pixels,
+continuous Bernoulli for grey ones); the KL term is the closed form for a diagonal Gaussian
 posterior against N(0, I); β weights the KL term in the training loss, while the −ELBO always uses β = 1.
 
 Many devices (appendix A1): under a ``tf.distribute`` strategy with N > 1 replicas each replica sees a shard of the
@@ -25,6 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+
+from aeutils.likelihoods import LIKELIHOODS, bernoulli_nll, gaussian_kl  # noqa: F401 (re-exported)
 
 PACKAGE = "aeutils"
 LOG_VAR_LIMIT = 10.0  # σ between e^-5 ≈ 0.007 and e^5 ≈ 148: see VAE.posterior
@@ -63,21 +66,6 @@ def _replica_rows(x):
     sizes = context.all_gather(tf.reshape(tf.shape(x)[0], [1]), axis=0)
     replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
     return tf.reduce_sum(sizes[:replica]), tf.reduce_sum(sizes)
-
-
-def bernoulli_nll(x, logits):
-    """−log p(x | z) per image: the binary cross-entropy of pixels ``x`` in [0, 1] under ``logits``, summed over
-    every axis but the first. ``softplus(l) − x·l`` is that cross-entropy written so that it never overflows.
-    Computed in float32 whatever the inputs' dtype (a float16 sum over 784 pixels loses precision)."""
-    x, logits = ops.cast(x, "float32"), ops.cast(logits, "float32")
-    per_pixel = ops.softplus(logits) - x * logits
-    return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=-1)
-
-
-def gaussian_kl(z_mean, z_log_var):
-    """KL( N(μ, σ²) ‖ N(0, I) ) per image, in closed form: −½ Σ (1 + log σ² − μ² − σ²), in float32."""
-    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -122,15 +110,25 @@ class VAE(keras.Model):
     ``predict`` gives each pixel's probability given the code and the true pixels before it; :func:`decode`
     generates from the code alone.
 
+    ``likelihood`` names the pixel model (:mod:`aeutils.likelihoods`): ``"bernoulli"`` for binary pixels (a true
+    −log p(x) only on binary data), ``"continuous_bernoulli"`` for grey ones. ``binarize=True`` trains on a fresh
+    binarisation of every image at every step (dynamic binarisation; evaluate on a fixed one made by
+    :func:`aeutils.likelihoods.binarize`); its noise is not replica-aware, so appendix A1 leaves it off.
+
     ``beta`` is a non-trainable variable: ``vae.beta = 4.0`` after a first ``fit`` changes what the next ``fit``
     optimises. Under a ``mixed_float16`` policy the terms are summed in float32 and the loss is scaled by the
     optimizer's loss scale.
     """
 
-    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, autoregressive: bool = False, **kwargs):
+    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, autoregressive: bool = False,
+                 likelihood: str = "bernoulli", binarize: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.seed, self.autoregressive = seed, bool(autoregressive)
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {sorted(LIKELIHOODS)}; got {likelihood!r}.")
+        self.likelihood, self.binarize = likelihood, bool(binarize)
+        self.binarize_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
         wanted = 2 if self.autoregressive else 1
         if getattr(decoder, "inputs", None) is not None and len(decoder.inputs) != wanted:
             raise ValueError(
@@ -181,12 +179,16 @@ class VAE(keras.Model):
         z_mean, z_log_var = self.encoder(x, training=training)
         return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
 
+    def nll(self, x, logits):
+        """−log p(x | z) per image under the VAE's ``likelihood`` (:mod:`aeutils.likelihoods`)."""
+        return LIKELIHOODS[self.likelihood](x, logits)
+
     def terms(self, x, training: bool = False):
         """Per-image reconstruction NLL and KL, with one posterior sample z per image."""
         x = ops.convert_to_tensor(x)
         z_mean, z_log_var = self.posterior(x, training=training)
         logits = self.logits(self.sampling([z_mean, z_log_var]), x, training=training)
-        return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)
+        return self.nll(x, logits), gaussian_kl(z_mean, z_log_var)
 
     def _objective(self, data, training: bool):
         """Per-image losses (reconstruction + β·KL), their terms, and the batch loss: the mean over images, weighted
@@ -194,6 +196,10 @@ class VAE(keras.Model):
         N > 1 replicas the batch loss is this replica's share of the global batch's mean (:func:`global_batch_mean`);
         the trackers see the per-image values, and Keras sums their totals and counts over the replicas."""
         x, _, weight = keras.utils.unpack_x_y_sample_weight(data)
+        if self.binarize and training:  # dynamic binarisation: a fresh draw of every image at every step
+            x = ops.convert_to_tensor(x)
+            noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.binarize_seed)
+            x = ops.cast(noise < x, x.dtype)
         reconstruction, kl = self.terms(x, training=training)
         per_image = reconstruction + self._beta * kl
         if weight is None:
@@ -231,6 +237,8 @@ class VAE(keras.Model):
             "beta": self.beta,
             "seed": self.seed,
             "autoregressive": self.autoregressive,
+            "likelihood": self.likelihood,
+            "binarize": self.binarize,
         }
 
     @classmethod
@@ -308,7 +316,7 @@ def importance_weighted_nll(vae, x, k: int = 100, batch_size: int = 100, seed: i
         eps = rng.standard_normal((k, *z_mean.shape), dtype=np.float32)
         z = z_mean + np.exp(0.5 * z_log_var) * eps  # (k, batch, L)
         x_k = np.tile(b, (k,) + (1,) * (b.ndim - 1))
-        log_px_z = -np.asarray(bernoulli_nll(x_k, vae.logits(z.reshape(-1, z.shape[-1]), x_k))).reshape(k, -1)
+        log_px_z = -np.asarray(vae.nll(x_k, vae.logits(z.reshape(-1, z.shape[-1]), x_k))).reshape(k, -1)
         log_pz = -0.5 * np.sum(z**2 + math.log(2 * math.pi), axis=-1)
         log_qz = -0.5 * np.sum(eps**2 + math.log(2 * math.pi) + z_log_var, axis=-1)
         log_w = log_px_z + log_pz - log_qz
