@@ -273,3 +273,42 @@ def test_a_training_step_under_mixed_precision(images):
         assert keras.backend.standardize_dtype(out.dtype) == "float16"
     finally:
         keras.config.set_dtype_policy("float32")
+
+
+def _sampling_class(body):
+    """A Sampling layer class whose call is ``body(self, z_mean, z_log_var)`` (for exercise 4's checker)."""
+
+    class Candidate(keras.layers.Layer):
+        def __init__(self, seed=None, **kwargs):
+            super().__init__(**kwargs)
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, inputs):
+            return body(self, *inputs)
+
+    return Candidate
+
+
+def test_exercise_q4_sampling_layer(capsys):
+    from keras import ops
+
+    from aeutils.exercises import ____
+    from aeutils.exercises.nb06 import q4
+
+    scope = {"keras": keras, "ops": ops}
+    exec(q4.solution_text, scope)
+    q4.check(scope["MySampling"])
+    assert q4.passed
+    normal = lambda self, m: keras.random.normal(ops.shape(m), seed=self.seed_generator)  # noqa: E731
+    wrong = {
+        "add the mean": lambda self, m, v: ops.exp(0.5 * v) * normal(self, m),
+        "not exp(log σ²)": lambda self, m, v: m + ops.exp(v) * normal(self, m),
+        "scale the noise": lambda self, m, v: m + normal(self, m),
+        "same ε": lambda self, m, v: m + ops.exp(0.5 * v) * keras.random.normal(ops.shape(m), seed=7),
+        "same first ε": lambda self, m, v: m + ops.exp(0.5 * v) * np.random.standard_normal(m.shape).astype("f4"),
+    }
+    for message, body in wrong.items():
+        q4.check(_sampling_class(body))
+        assert not q4.passed and message in capsys.readouterr().out, message
+    q4.check(_sampling_class(lambda self, m, v: ____))
+    assert not q4.passed and "not attempted" in capsys.readouterr().out

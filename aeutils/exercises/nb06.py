@@ -1,4 +1,4 @@
-"""Exercises of notebook 06 (variational autoencoders): ``from aeutils.exercises.nb06 import q1, q2, q3``."""
+"""Exercises of notebook 06 (variational autoencoders): ``from aeutils.exercises.nb06 import q1, q2, q3, q4``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,38 @@ def _check_gaussian_kl(fn) -> str | None:
         return "log_var is log σ², not log σ: σ² = exp(log_var)."
     if not np.allclose(got, want):
         return "use −½ Σ (1 + log σ² − μ² − σ²) with σ² = exp(log_var), summed over the latent units."
+    return None
+
+
+def _check_sampling_layer(cls) -> str | None:
+    """``cls`` is a Keras layer class built as ``cls(seed=...)`` whose ``call([z_mean, z_log_var])`` returns z."""
+    import keras
+
+    mean = np.tile(np.array([[1.0, -2.0, 0.5]], np.float32), (4000, 1))
+    log_var = np.tile(np.log(np.array([[0.25, 1.0, 4.0]], np.float32)), (4000, 1))
+    layer = cls(seed=3)
+    first = np.asarray(keras.ops.convert_to_numpy(call(layer.call, [mean, log_var])), dtype=float)
+    if first.shape != mean.shape:
+        return f"return one z per image and latent unit, shape {mean.shape}, not {first.shape}."
+    if np.allclose(first.mean(0), 0, atol=0.15):
+        return "z is centred on 0: add the mean, z = μ + σ ε."
+    if not np.allclose(first.mean(0), mean[0], atol=0.15):
+        return "z must be centred on μ: z = μ + σ ε with ε ~ N(0, I)."
+    sd = first.std(0)
+    if np.allclose(sd, [0.25, 1.0, 4.0], rtol=0.1):
+        return "σ = exp(½ log σ²), not exp(log σ²): z_log_var is the log of the variance."
+    if np.allclose(sd, 1.0, rtol=0.1):
+        return "scale the noise by σ = exp(½ log σ²) before adding it."
+    if not np.allclose(sd, [0.5, 1.0, 2.0], rtol=0.1):
+        return "the standard deviation of z should be σ = exp(½ z_log_var), with ε ~ N(0, I)."
+    again = np.asarray(keras.ops.convert_to_numpy(layer.call([mean, log_var])), dtype=float)
+    if np.array_equal(first, again):
+        return ("two calls drew the same ε: a fixed integer seed repeats the noise at every step. Draw with "
+                "seed=self.seed_generator, a keras.random.SeedGenerator held by the layer.")
+    twin = np.asarray(keras.ops.convert_to_numpy(cls(seed=3).call([mean, log_var])), dtype=float)
+    if not np.array_equal(first, twin):
+        return ("a layer built with the same seed should draw the same first ε (a seeded run repeats): draw with "
+                "keras.random.normal(..., seed=self.seed_generator), not NumPy's global generator.")
     return None
 
 
@@ -68,4 +100,16 @@ q3 = Exercise(
     "def iw_bound(log_w):\n"
     "    m = np.max(log_w)\n"
     "    return -(m + np.log(np.mean(np.exp(log_w - m))))  # −log (1/k) Σ w_j, without underflow",
+)
+q4 = Exercise(
+    "q4", _check_sampling_layer,
+    "ε = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator); σ = ops.exp(0.5 * z_log_var).",
+    "class MySampling(keras.layers.Layer):\n"
+    "    def __init__(self, seed=None, **kwargs):\n"
+    "        super().__init__(**kwargs)\n"
+    "        self.seed_generator = keras.random.SeedGenerator(seed)\n\n"
+    "    def call(self, inputs):\n"
+    "        z_mean, z_log_var = inputs\n"
+    "        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)\n"
+    "        return z_mean + ops.exp(0.5 * z_log_var) * epsilon",
 )
