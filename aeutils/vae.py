@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from aeutils.latent import prior_grid, slerp  # noqa: F401 (re-exported: notebook 07 reads them from here)
 from aeutils.likelihoods import LIKELIHOODS, bernoulli_nll, gaussian_kl  # noqa: F401 (re-exported)
 
 PACKAGE = "aeutils"
@@ -281,20 +282,80 @@ def encode_means(vae, x, batch_size: int = 1000) -> np.ndarray:
 def decode(vae, z, batch_size: int = 1000) -> np.ndarray:
     """Pixel probabilities for latent points ``z``, decoded in batches (one call for a whole grid of points).
 
-    An autoregressive decoder (notebook 07, section 7) needs the pixels before each pixel: they are generated one
-    at a time in reading order, each set to its probability given the code and the pixels already set — one
-    decoder call per pixel."""
+    For a factorised decoder this is the decoder's mean E[x | z] (each pixel's Bernoulli probability). An
+    autoregressive decoder (notebook 07, section 7) needs the pixels before each pixel: they are set one at a time
+    in reading order, each to its probability given the code and the pixels already set (a deterministic
+    *probability rollout*: neither a sample nor the decoder's mean, which :func:`sample_pixels` estimates). The
+    part of the logits that depends on z alone is computed once (:func:`_autoregressive_split`)."""
     step = _decode_autoregressive if vae.autoregressive else (lambda v, b: np.asarray(ops.sigmoid(v.decoder(b))))
     return np.concatenate([step(vae, b) for b in _batches(z, batch_size)])
 
 
-def _decode_autoregressive(vae, z) -> np.ndarray:
+def _autoregressive_split(vae, z):
+    """``(base, kernel)`` when the decoder's logits are ``base(z) + flat(x) @ kernel``, as in notebook 07's decoder
+    (one :class:`AutoregressiveDense` added to a path from z): ``base`` (n, d) are the logits with every pixel 0,
+    computed once per z, and ``kernel`` (d, d) is the masked kernel. Checked on a random image, so any other
+    decoder (a nonlinearity after the masked term, two masked layers) gets None and the per-pixel decoder loop."""
+    masked = [layer for layer in vae.decoder.layers if isinstance(layer, AutoregressiveDense)]
+    if len(masked) != 1:
+        return None
+    z = np.asarray(z, np.float32)
+    shape = (len(z), *vae.decoder.inputs[1].shape[1:])
+    base = np.asarray(vae.decoder([z, np.zeros(shape, np.float32)])).reshape(len(z), -1)
+    layer = masked[0]
+    kernel = np.asarray(layer.kernel) * np.asarray(layer.mask)
+    probe = (np.random.default_rng(0).random(shape[1:]) < 0.5).astype(np.float32)[None]
+    got = np.asarray(vae.decoder([z[:1], probe])).reshape(-1)
+    want = base[0] + probe.reshape(-1) @ kernel
+    if kernel.shape != (base.shape[1],) * 2 or not np.allclose(got, want, rtol=1e-4, atol=1e-3):
+        return None
+    return base.astype(np.float64), kernel.astype(np.float64)
+
+
+def _rollout(base, kernel, choose) -> np.ndarray:
+    """Pixels in reading order from ``logit_i = base_i + Σ_{j<i} x_j kernel_ji``: pixel i is ``choose(i, p_i)``
+    with p_i its probability; then its term ``x_i · kernel_i`` is added to the later pixels' logits. One rank-1
+    update of a NumPy array per pixel instead of one decoder call per pixel."""
+    logits, x = base.copy(), np.zeros(base.shape, np.float32)
+    for i in range(base.shape[1]):
+        x[:, i] = choose(i, 1.0 / (1.0 + np.exp(-logits[:, i])))
+        logits[:, i + 1:] += x[:, i, None] * kernel[i, i + 1:]
+    return x
+
+
+def _decoder_loop(vae, z, choose) -> np.ndarray:
+    """The same as :func:`_rollout`, by calling the whole decoder once per pixel (any autoregressive decoder)."""
+    z = np.asarray(z, np.float32)
     x = np.zeros((len(z), *vae.decoder.inputs[1].shape[1:]), np.float32)
     flat = x.reshape(len(z), -1)  # a view: writing to it fills x
     for i in range(flat.shape[1]):
-        logits = vae.decoder.predict_on_batch([z, x])
-        flat[:, i] = 1 / (1 + np.exp(-np.asarray(logits).reshape(len(z), -1)[:, i]))
-    return x
+        logits = np.asarray(vae.decoder.predict_on_batch([z, x])).reshape(len(z), -1)
+        flat[:, i] = choose(i, 1.0 / (1.0 + np.exp(-logits[:, i])))
+    return flat.copy()
+
+
+def _decode_autoregressive(vae, z, choose=lambda i, p: p, naive: bool = False) -> np.ndarray:
+    split = None if naive else _autoregressive_split(vae, z)
+    flat = _decoder_loop(vae, z, choose) if split is None else _rollout(*split, choose)
+    return flat.reshape(len(z), *vae.decoder.inputs[1].shape[1:])
+
+
+def sample_pixels(vae, z, seed: int = 0, batch_size: int = 1000, naive: bool = False) -> np.ndarray:
+    """Images drawn from the decoder, x ~ p(x | z): every pixel a Bernoulli draw (0 or 1), from uniforms drawn
+    with ``seed`` (the same seed and z give the same images). Factorised decoder: all pixels at once. Autoregressive
+    decoder (notebook 07, section 7): in reading order, each pixel drawn given z and the pixels already drawn; the
+    z-path is computed once per z and the masked term added pixel by pixel (:func:`_rollout`); ``naive=True`` calls
+    the whole decoder once per pixel instead (the same images, for timing and tests). Averaging many draws for the
+    same z estimates the decoder's mean E[x | z]."""
+    rng, out = np.random.default_rng(seed), []
+    for b in _batches(z, batch_size):
+        if vae.autoregressive:
+            u = rng.random((len(b), math.prod(vae.decoder.inputs[1].shape[1:])))
+            out.append(_decode_autoregressive(vae, b, lambda i, p, u=u: (u[:, i] < p).astype(np.float32), naive))
+        else:
+            p = np.asarray(ops.sigmoid(vae.decoder(b)))
+            out.append((rng.random(p.shape) < p).astype(np.float32))
+    return np.concatenate(out)
 
 
 def elbo_terms(vae, x, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -331,37 +392,3 @@ def active_units(vae, x, threshold: float = 0.01) -> tuple[int, np.ndarray]:
     """
     variances = encode_means(vae, x).var(axis=0)
     return int((variances > threshold).sum()), variances
-
-
-def slerp(z0, z1, t):
-    """Spherical interpolation between latent points ``z0`` and ``z1`` at fractions ``t`` (taught in notebook 07).
-
-    Keeps the norm typical of Gaussian samples, which a straight line between two of them does not. ``t`` may be
-    a number (one point) or a sequence (one row per value); two points in the same direction, or a zero vector
-    (no direction to turn through), fall back to the straight line."""
-    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
-    if z0.shape != z1.shape or z0.ndim != 1:
-        raise ValueError(f"slerp takes two latent vectors of the same length; got shapes {z0.shape} and {z1.shape}.")
-    scalar = np.ndim(t) == 0
-    t = np.atleast_1d(np.asarray(t, np.float64))[:, None]
-    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
-    omega = 0.0 if norms == 0 else np.arccos(np.clip(np.dot(z0, z1) / norms, -1.0, 1.0))
-    if omega < 1e-6:
-        out = (1 - t) * z0 + t * z1
-    else:
-        out = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
-    out = out.astype(np.float32)
-    return out[0] if scalar else out
-
-
-def prior_grid(n: int, edge: float = 0.05):
-    """``n × n`` 2-d latent points at the prior's quantiles ``edge`` … ``1 − edge`` on each axis, in reading order
-    (row 0 at the top, where z2 is largest), and the ``n`` coordinates. Equal steps in probability, not in z: every
-    cell of the grid holds the same prior mass. Notebook 07 decodes all n² points in one batched call."""
-    from scipy.stats import norm
-
-    if not 0 < edge < 0.5:
-        raise ValueError(f"edge must lie strictly between 0 and 0.5 (the quantiles 0 and 1 are ±inf); got {edge}.")
-    coords = norm.ppf(np.linspace(edge, 1 - edge, n))
-    z1, z2 = np.meshgrid(coords, coords[::-1])
-    return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32), coords

@@ -129,31 +129,61 @@ class LatentExplorer:
         return name, counts.max() / len(nearest)
 
 
+CLICK_NOTE = ("Move the sliders to move the point. Clicking the plane needs an interactive matplotlib backend: "
+              "<code>%pip install ipympl</code>, then <code>%matplotlib widget</code> before this cell.")
+
+
+def interactive_backend() -> bool:
+    """Whether matplotlib draws into a widget that reports clicks (ipympl, ``%matplotlib widget``)."""
+    import matplotlib
+
+    return "ipympl" in matplotlib.get_backend().lower()
+
+
 def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: float = 3.0):
     """An ipywidgets app over :class:`LatentExplorer`: two sliders (z1, z2) over the class scatter of the codes,
-    the decoded image beside it; clicking the plane moves the point where an interactive matplotlib backend
-    (``%matplotlib widget``) is on. Returns ``(app, explorer)``; display ``app`` in the notebook."""
+    the decoded image beside it. The sliders work wherever ipywidgets do: every redraw updates one figure in place
+    and shows it as a PNG in an ``ipywidgets.Image``. Where the ipympl backend is on (``%matplotlib widget``; ipympl
+    is not a dependency of aeutils) the figure is the live canvas and a click on the plane moves the point too;
+    elsewhere a line in the app says how to turn clicking on. Returns ``(app, explorer)``; display ``app``."""
+    import io
+
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     explorer = LatentExplorer(decoder, codes, labels, class_names)
-    out = w.Output()
     sliders = [w.FloatSlider(0.0, min=-limit, max=limit, step=0.05, description=f"z{i + 1}",
                              continuous_update=False) for i in range(2)]
+    clickable = interactive_backend()
+    if clickable:  # a pyplot figure: its canvas is the ipympl widget
+        import matplotlib.pyplot as plt
+
+        with plt.ioff():
+            fig = plt.figure(figsize=(8, 3.8))
+        view, note = fig.canvas, w.HTML("Click the plane or move the sliders.")
+    else:  # a figure outside pyplot: never shown twice, never left open
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 3.8))
+        view, note = w.Image(format="png"), w.HTML(CLICK_NOTE)
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
+    ax1.scatter(*explorer.codes[:3000].T, c=explorer.labels[:3000], cmap="tab10", s=3, alpha=0.4)
+    (star,) = ax1.plot([0.0], [0.0], "r*", ms=16, mec="k")
+    ax1.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z1", ylabel="z2")
+    shown = ax2.imshow(np.zeros((explorer.side, explorer.side)), cmap="gray", vmin=0, vmax=1)
+    ax2.set_xticks([]), ax2.set_yticks([])
 
     def redraw(*_):
         image = explorer.move_to(sliders[0].value, sliders[1].value)
         name, share = explorer.nearest_class()
-        with out:
-            out.clear_output(wait=True)
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.8), width_ratios=[1.4, 1])
-            ax1.scatter(*explorer.codes[:3000].T, c=explorer.labels[:3000], cmap="tab10", s=3, alpha=0.4)
-            ax1.plot(*explorer.z, "r*", ms=16, mec="k")
-            ax1.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="z1", ylabel="z2")
-            ax2.imshow(image, cmap="gray", vmin=0, vmax=1), ax2.set_xticks([]), ax2.set_yticks([])
-            ax2.set_title(f"decoded at ({explorer.z[0]:.2f}, {explorer.z[1]:.2f})\nnear: {name} ({share:.0%})")
-            fig.canvas.mpl_connect("button_press_event", on_click)
-            plt.show()
+        star.set_data([explorer.z[0]], [explorer.z[1]])
+        shown.set_data(image)
+        ax2.set_title(f"decoded at ({explorer.z[0]:.2f}, {explorer.z[1]:.2f})\nnear: {name} ({share:.0%})")
+        if clickable:
+            fig.canvas.draw_idle()
+        else:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=80)
+            view.value = buffer.getvalue()
 
     def move(z1: float, z2: float) -> None:
         """Set both sliders and redraw once (setting them one by one would decode and draw twice)."""
@@ -165,12 +195,14 @@ def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: floa
         redraw()
 
     def on_click(event):
-        if event.xdata is not None and event.ydata is not None:
+        if event.inaxes is ax1 and event.xdata is not None and event.ydata is not None:
             move(event.xdata, event.ydata)
 
+    if clickable:
+        fig.canvas.mpl_connect("button_press_event", on_click)
     for s in sliders:
         s.observe(redraw, names="value")
-    app = w.HBox([w.VBox(sliders), out])
-    app.move = move  # what a click does; lets a notebook (or a test) move the point
+    app = w.VBox([note, w.HBox([w.VBox(sliders), view])])
+    app.move, app.figure, app.note = move, fig, note  # what a click does; the one figure every redraw updates
     redraw()
     return app, explorer

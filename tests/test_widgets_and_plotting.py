@@ -76,8 +76,10 @@ def test_latent_explorer_decodes_the_point_and_names_its_neighbours():
 def test_latent_explorer_widget_sliders_move_the_point():
     rng = np.random.default_rng(2)
     codes, labels = rng.normal(size=(40, 2)), rng.integers(0, 3, 40)
+    open_before = plt.get_fignums()
     app, explorer = widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), codes, labels)
-    z1, z2 = app.children[0].children
+    controls, view = app.children[1].children
+    z1, z2 = controls.children
     z1.value, z2.value = 1.5, -0.5  # two slider moves
     assert np.allclose(explorer.z, [1.5, -0.5])
     assert explorer.nearest_class()[0] in {0, 1, 2}
@@ -88,7 +90,17 @@ def test_latent_explorer_widget_sliders_move_the_point():
     assert calls == [(-1.0, 2.0)] and (z1.value, z2.value) == (-1.0, 2.0)
     z1.value = 0.5  # and the sliders still drive it afterwards
     assert np.allclose(explorer.z, [0.5, 2.0]) and len(calls) == 2
-    plt.close("all")
+    # without ipympl: the picture is a PNG in the app, every redraw reuses one figure, none is left open in pyplot
+    assert bytes(view.value).startswith(b"\x89PNG") and plt.get_fignums() == open_before
+    star = app.figure.axes[0].lines[0]
+    assert np.allclose(np.ravel(star.get_data()), [0.5, 2.0]) and len(app.figure.axes) == 2
+
+
+def test_latent_explorer_says_in_the_app_how_to_click():
+    assert not widgets.interactive_backend()  # Agg, as in a plain Jupyter kernel without ipympl
+    rng = np.random.default_rng(3)
+    app, _ = widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), rng.normal(size=(9, 2)), np.arange(9))
+    assert app.children[0] is app.note and "%matplotlib widget" in app.note.value and "ipympl" in app.note.value
 
 
 def test_plots_return_figures(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Exercises of notebook 07 (exploring the latent space): ``from aeutils.exercises.nb07 import q1, q2, q3, q4``."""
+"""Exercises of notebook 07 (exploring the latent space): ``from aeutils.exercises.nb07 import q1, …, q5``."""
 
 from __future__ import annotations
 
@@ -71,6 +71,34 @@ def _check_causal_mask(fn) -> str | None:
     return None
 
 
+def _reference_draw(base, kernel, u):
+    logits, x = base.copy(), np.zeros_like(base)
+    for i in range(base.shape[1]):
+        x[:, i] = u[:, i] < 1 / (1 + np.exp(-logits[:, i]))
+        logits += x[:, i, None] * kernel[i]
+    return x
+
+
+def _check_draw_in_order(fn) -> str | None:
+    rng = np.random.default_rng(11)
+    d = 6
+    base, u = rng.normal(0, 1, (50, d)), rng.random((50, d))
+    kernel = np.triu(rng.normal(0, 4, (d, d)), k=1)
+    want = _reference_draw(base, kernel, u)
+    got = np.asarray(call(fn, base.copy(), kernel, u), dtype=float)
+    if got.shape != want.shape:
+        return f"return the drawn pixels, shape (n, d) = {want.shape}, not {got.shape}."
+    if not set(np.unique(got)) <= {0.0, 1.0}:
+        return "a sample is 0 or 1 per pixel: compare u[:, i] with the probability, do not return the probability."
+    if np.array_equal(got, _reference_draw(base, np.zeros((d, d)), u)):
+        return ("every pixel was drawn from the z-path alone: after each draw, add x[:, i, None] * kernel[i] to "
+                "the logits, so the later pixels see it.")
+    if not np.array_equal(got, want):
+        return ("pixel i is 1 when u[:, i] < sigmoid(logits[:, i]); then logits += x[:, i, None] * kernel[i] "
+                "(the [:, None] makes one row of kernel per image).")
+    return None
+
+
 q1 = Exercise(
     "q1", _check_grid_coordinates,
     "np.linspace(edge, 1 - edge, n) gives equally spaced probabilities; norm.ppf turns a probability into z.",
@@ -93,4 +121,14 @@ q4 = Exercise(
     "Output i may use inputs 0 … i − 1 and nothing else: column i has ones above the diagonal only.",
     "def causal_mask(d):\n"
     "    return np.triu(np.ones((d, d)), k=1)  # [j, i] = 1 iff j < i",
+)
+q5 = Exercise(
+    "q5", _check_draw_in_order,
+    "The probability of pixel i is 1 / (1 + np.exp(-logits[:, i])); x[:, i, None] * kernel[i] has shape (n, d).",
+    "def draw_in_order(base, kernel, u):\n"
+    "    logits, x = base.copy(), np.zeros_like(base)\n"
+    "    for i in range(base.shape[1]):\n"
+    "        x[:, i] = u[:, i] < 1 / (1 + np.exp(-logits[:, i]))\n"
+    "        logits += x[:, i, None] * kernel[i]  # row i of the masked kernel: only later pixels move\n"
+    "    return x",
 )
