@@ -6,11 +6,12 @@ import pytest
 from keras import layers, ops
 from scipy.stats import norm
 
-from aeutils.exercises import Exercise, ____, a1, nb01, nb02, nb03, nb04, nb05, nb06, nb07
+from aeutils.exercises import Exercise, ____, a1, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08
 from aeutils.metrics import per_image_psnr
 
 ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, a1) for q in (nb.q1, nb.q2, nb.q3)]
-ALL += [nb01.q4, nb02.q4, nb05.q4, nb07.q4]
+ALL += [nb01.q4, nb02.q4, nb05.q4, nb07.q4, nb07.q5]
+ALL += [nb08.q1, nb08.q2, nb08.q3]
 
 
 def _seq(*stack):
@@ -132,6 +133,21 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb07.q4, lambda d: np.ones((d, d)), "j < i"),
     (nb07.q4, lambda d: np.triu(np.ones((5, 5)), k=1), "ignores d"),
     (nb07.q4, lambda d: np.ones(d), "d × d"),
+    (nb07.q5, lambda b, k, u: (u < 1 / (1 + np.exp(-b))).astype(float), "z-path alone"),
+    (nb07.q5, lambda b, k, u: 1 / (1 + np.exp(-b)), "0 or 1"),
+    (nb07.q5, lambda b, k, u: (u < 1 / (1 + np.exp(-b - b @ k))).astype(float), "u[:, i] < sigmoid"),
+    (nb07.q5, lambda b, k, u: b[:3], "shape (n, d)"),
+    (nb08.q1, lambda y: ops.round(y), "no gradient flows"),
+    (nb08.q1, lambda y: y * 1.0, "must round"),
+    (nb08.q1, lambda y: ops.round(y) + ops.stop_gradient(y - ops.round(y)) * 0, "no gradient flows"),
+    (nb08.q1, lambda y: y + ops.stop_gradient(ops.round(y) - y) * 2, "round(y) exactly"),
+    (nb08.q2, lambda F, y: -np.log(F(y + 0.5) - F(y - 0.5)).sum(axis=1), "nats"),
+    (nb08.q2, lambda F, y: -np.log2(F(y)).sum(axis=1), "probability *mass*"),
+    (nb08.q2, lambda F, y: np.log2(F(y + 0.5) - F(y - 0.5)).sum(axis=1), "positive"),
+    (nb08.q2, lambda F, y: -np.log2(F(y + 0.5) - F(y - 0.5)), "one code length per row"),
+    (nb08.q3, lambda s: np.log2(len(np.unique(s))), "uniform"),
+    (nb08.q3, lambda s: float(-sum(p * np.log(p) for p in np.unique(s, return_counts=True)[1] / len(s))), "nats"),
+    (nb08.q3, lambda s: 1.5, "entropy 1.750"),
     (a1.q1, lambda p, g: np.mean(p), "unscaled loss"),
     (a1.q1, lambda p, g: np.sum(p), "divide by the global batch size"),
     (a1.q1, lambda p, g: np.mean(p) * len(p) / 12 if len(p) == 4 else np.mean(p) / 3, "equal shards only"),

@@ -1,0 +1,224 @@
+"""The explorers in a real browser: JupyterLab on 127.0.0.1, driven by Playwright with Debian's Chromium.
+
+The test writes a small notebook that builds notebook 01's digit toy and notebook 07's latent explorer from tiny
+fixed models, runs it in JupyterLab, then toggles a pixel, moves a slider and clicks the latent plane; each time it
+checks that the state in the kernel (written to a file by the notebook) and the image on the page both changed. At
+1100 px and 1400 px it checks that every control is visible, and it fails on any error in the browser's console.
+Everything it starts (the server, its kernel, the browser) is shut down at the end.
+
+Needs ``chromium`` (Debian: ``apt-get install chromium``) and ``playwright`` (pip; no browser download): ``.ci/run``
+installs both. ``AEUTILS_CHROMIUM`` overrides the browser's path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+CHROMIUM = os.environ.get("AEUTILS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = "aeutils-browser-test"
+WIDTHS = (1100, 1400)
+SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+SETUP = '''\
+import json
+from pathlib import Path
+
+import numpy as np
+from aeutils import widgets
+
+rng = np.random.default_rng(0)
+W_ENC, W_TOY, W_DEC = rng.normal(size=(64, 2)), rng.normal(size=(2, 64)), rng.normal(size=(2, 784))
+encoder = lambda x: np.asarray(x) @ W_ENC
+toy_decoder = lambda z: 1 / (1 + np.exp(-np.asarray(z) @ W_TOY))
+decoder = lambda z: 1 / (1 + np.exp(-np.asarray(z) @ W_DEC))
+codes, labels = rng.normal(size=(300, 2)), rng.integers(0, 10, 300)
+
+
+def logged(obj, method):
+    """Wrap obj.method so that every call writes the kernel's state to state.json (read by the test)."""
+    original = getattr(obj, method)
+
+    def wrapper(*args):
+        out = original(*args)
+        Path("state.json").write_text(json.dumps({"grid": toy.grid.tolist(), "z": explorer.z.tolist()}))
+        return out
+
+    setattr(obj, method, wrapper)
+'''
+TOY = "toy_app, toy = widgets.digit_toy_widget(encoder, toy_decoder, codes, labels)\ntoy_app"
+EXPLORER = '''\
+explorer_app, explorer = widgets.latent_explorer_widget(decoder, codes, labels, limit=3.0)
+logged(toy, "toggle")
+logged(explorer, "move_to")
+explorer_app'''
+
+pytestmark = pytest.mark.skipif(os.environ.get("AEUTILS_SKIP_BROWSER") == "1", reason="AEUTILS_SKIP_BROWSER=1")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, process, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 serving a folder with the explorers' notebook; stopped afterwards."""
+    root = tmp_path_factory.mktemp("lab")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (SETUP, TOY, EXPLORER)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "explorers.ipynb")
+    for plugin, settings in SETTINGS.items():  # every cell rendered (not only those on screen); no news pop-up
+        path = root / ".settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    port = _free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+               "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={root / '.ws'}",
+               f"--LabApp.user_settings_dir={root / '.settings'}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    log = open(root / "lab.log", "w")
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline", "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(url, process)
+        yield url, root
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _stop(process) -> None:
+    """Stop the server and every kernel it started (they share its process group)."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _state(root: Path) -> dict | None:
+    try:
+        return json.loads((root / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _wait_until(predicate, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+TOY_IMAGE, EXPLORER_IMAGE = ".widget-output img", "img.widget-image"  # an Output's figure; an ipywidgets Image
+
+
+def _image_src(page, selector: str) -> str:
+    """The source (a data or blob URL) of the first image the selector finds: what the page shows."""
+    return page.locator(selector).first.get_attribute("src") or ""
+
+
+def _controls_visible(page, width: int) -> list[str]:
+    """The controls that are not fully visible at this viewport width (empty when all are)."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.wait_for_timeout(500)
+    hidden = []
+    controls = page.locator(".widget-toggle-button, .widget-button, .widget-slider, .widget-readout")
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        if box is None or box["width"] < 10 or box["height"] < 10 or box["x"] < 0 or box["x"] + box["width"] > width:
+            hidden.append(f"{control.get_attribute('class')} at {box}")
+    return hidden
+
+
+def test_explorers_respond_in_a_real_browser(lab, tmp_path):
+    if CHROMIUM is None:
+        pytest.fail("no Chromium found: apt-get install chromium (or set AEUTILS_CHROMIUM)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    url, root = lab
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)  # no step may wait forever
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/lab/tree/explorers.ipynb?token={TOKEN}")
+            page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.locator(".jp-Cell .jp-InputArea-prompt").first.click()
+            for _ in range(3):  # run the three cells as a learner does
+                page.keyboard.press("Shift+Enter")
+            page.locator(".widget-toggle-button").nth(63).wait_for(timeout=90_000)
+            for selector in (TOY_IMAGE, EXPLORER_IMAGE):
+                _wait_until(lambda s=selector: _image_src(page, s), f"an image at {selector}", 60)
+
+            # toggle pixel (2, 4) of the toy: the kernel's grid and the drawn image change
+            before = _image_src(page, TOY_IMAGE)
+            page.locator(".widget-toggle-button").nth(2 * 8 + 4).click()
+            state = _wait_until(lambda: (s := _state(root)) and s["grid"][2][4] == 1.0 and s, "the toggled pixel")
+            _wait_until(lambda: _image_src(page, TOY_IMAGE) not in ("", before), "the toy's image to change")
+
+            # move the explorer's z1 slider by typing into its readout
+            before = _image_src(page, EXPLORER_IMAGE)
+            readout = page.locator(".widget-readout").first
+            readout.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("1.5")
+            page.keyboard.press("Enter")
+            state = _wait_until(lambda: (s := _state(root)) and abs(s["z"][0] - 1.5) < 1e-6 and s, "z1 = 1.5")
+            _wait_until(lambda: _image_src(page, EXPLORER_IMAGE) not in ("", before), "the explorer's image to change")
+            assert state["grid"][2][4] == 1.0
+
+            # without ipympl the plane is not clickable, and the app says so in one line
+            assert page.get_by_text("Clicking the plane needs").is_visible()
+            for width in WIDTHS:
+                assert not _controls_visible(page, width), f"controls hidden at {width} px"
+                page.screenshot(path=str(tmp_path / f"explorers_{width}.png"), full_page=True)
+            if os.environ.get("AEUTILS_SCREENSHOTS"):
+                for shot in tmp_path.glob("*.png"):
+                    shutil.copy(shot, os.environ["AEUTILS_SCREENSHOTS"])
+        finally:
+            browser.close()
+    assert not errors, f"errors in the browser console: {errors}"
