@@ -56,7 +56,9 @@ def test_fast_samples_equal_the_per_pixel_decoder_loop(codes):
     fast = V.sample_pixels(model, codes, seed=4)
     slow = V.sample_pixels(model, codes, seed=4, naive=True)
     assert set(np.unique(fast)) <= {0.0, 1.0} and fast.shape == (7, D)
-    assert np.array_equal(fast, slow)  # same uniforms, same conditionals
+    # Same uniforms, same conditionals (float64 vs float32, agreeing to ~1e-6): a draw could differ only where a
+    # uniform falls within that sliver of its probability. Seeds and weights are fixed, so this is deterministic.
+    assert np.array_equal(fast, slow)
     assert not np.array_equal(fast, V.sample_pixels(model, codes, seed=5))  # a new seed, new draws
 
 
