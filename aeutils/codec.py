@@ -47,12 +47,24 @@ MAX_WORDS = 255  # per image: a one-byte word count
 
 
 def quantise(y, low=None, high=None) -> np.ndarray:
-    """Round the continuous code ``y`` to the nearest integers (``int32``), clipped to ``[low, high]`` when given
-    (one bound per code dimension, broadcast over images). This is the codec's quantiser, with a step of 1."""
-    symbols = np.rint(np.asarray(y, dtype=np.float64))
+    """Round the continuous code ``y`` to the nearest integers (``int32``; halves go to the even neighbour, like
+    ``np.rint``), clipped to ``[low, high]`` when given (one bound per code dimension, broadcast over images). This is
+    the codec's quantiser, with a step of 1. A code that is not finite (NaN, ±inf) raises ``ValueError``: it has no
+    nearest integer, and casting it would give an arbitrary one."""
+    y = np.asarray(y, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError(f"the code holds {int((~np.isfinite(y)).sum())} value(s) that are not finite (NaN or inf).")
+    symbols = np.rint(y)
     if low is not None:
         symbols = np.clip(symbols, low, high)
     return symbols.astype(np.int32)
+
+
+def clipped_fraction(y, low, high) -> float:
+    """The fraction of the numbers of a continuous code ``y`` whose nearest integer lies outside ``[low, high]``: what
+    :func:`quantise` clips silently (the codec still codes them, as the end symbols of the tables)."""
+    r = np.rint(np.asarray(y, dtype=np.float64))
+    return float(((r < low) | (r > high)).mean())
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,10 @@ class FactorizedTables:
         return self.offsets + self.probs.shape[1] - 1 - np.argmax(self.probs[:, ::-1] > 0, axis=1).astype(np.int32)
 
     def fingerprint(self) -> bytes:
-        """Two bytes that name these tables (the first two of the SHA-256 of offsets and probabilities)."""
-        return hashlib.sha256(self.offsets.tobytes() + self.probs.tobytes()).digest()[:2]
+        """Two bytes that name these tables: the first two of the SHA-256 of the offsets (little-endian int32) and the
+        probabilities (little-endian float64), so the same tables give the same name on any machine."""
+        data = self.offsets.astype("<i4").tobytes() + self.probs.astype("<f8").tobytes()
+        return hashlib.sha256(data).digest()[:2]
 
     def bits(self, symbols) -> np.ndarray:
         """Ideal code length of each image's symbols in bits, ``-Σ log2 P(symbol)`` (before the coder's rounding)."""
@@ -169,19 +183,37 @@ def decode_symbols(blob: bytes, tables: FactorizedTables) -> np.ndarray:
     return np.array(rows, dtype=np.int32).reshape(len(rows), dims)
 
 
+def upper_hull(rates, quality) -> tuple[np.ndarray, np.ndarray]:
+    """The operating points on the upper concave hull of ``(rates, quality)``, sorted by rate: the points that no
+    mixture of other points (nor a cheaper point) beats. Between two hull points a straight line is achievable."""
+    rates, quality = np.asarray(rates, dtype=float), np.asarray(quality, dtype=float)
+    order = np.lexsort((-quality, rates))  # by rate; at equal rates the best first
+    hull: list[int] = []
+    for i in order:
+        if hull and (rates[i] == rates[hull[-1]] or quality[i] <= quality[hull[-1]]):
+            continue  # a point at the same rate or beaten by a cheaper one
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            turn = ((rates[b] - rates[a]) * (quality[i] - quality[a])
+                    - (quality[b] - quality[a]) * (rates[i] - rates[a]))
+            if turn < 0:
+                break  # b lies above the chord from a to i: it stays
+            hull.pop()  # b lies on or below the chord: a mixture of a and i does at least as well
+        hull.append(i)
+    return rates[hull], quality[hull]
+
+
 def best_at(rates, quality, at) -> np.ndarray:
     """The best ``quality`` a codec reaches with at most ``at`` bytes per image, from its operating points
-    ``(rates, quality)`` (mean bytes per image and mean quality of each setting).
+    ``(rates, quality)`` (mean bytes per image and mean per-image quality of each setting).
 
-    Points that a cheaper point beats are dropped (the Pareto front); between two remaining points the value is
-    interpolated linearly in bytes, which is achievable: code a fraction of the images with one setting and the rest
-    with the other, and both means mix in the same proportion. Above the largest rate the best value stays (spend
-    fewer bytes than allowed); below the smallest it is NaN (the codec cannot make strings that small)."""
-    rates, quality = np.asarray(rates, dtype=float), np.asarray(quality, dtype=float)
-    order = np.argsort(rates)
-    rates, quality = rates[order], quality[order]
-    keep = quality >= np.maximum.accumulate(quality)
-    rates, quality = rates[keep], quality[keep]
+    The value is the upper concave hull of the points (:func:`upper_hull`), interpolated linearly in bytes. That is
+    achievable because both coordinates are means over images: code a fraction ``t`` of the images with one setting
+    and the rest with the other, and the mean bytes and the mean quality both mix as ``t`` and ``1 − t``; mixing
+    settings reaches every point of the hull, not just the lines between neighbouring settings. Above the largest
+    rate the best value stays (spend fewer bytes than allowed); below the smallest it is NaN (the codec cannot make
+    strings that small)."""
+    rates, quality = upper_hull(rates, quality)
     at = np.asarray(at, dtype=float)
     value = np.interp(at, rates, quality, right=quality[-1])
     return np.where(at < rates[0], np.nan, value)
@@ -196,8 +228,12 @@ class Codec:
         self.analysis, self.synthesis, self.tables = analysis, synthesis, tables
 
     def symbols(self, images) -> np.ndarray:
-        """The quantised code of ``images``, clipped to the tables' range."""
+        """The quantised code of ``images``, clipped to the tables' range (:meth:`clipped` says how much was)."""
         return quantise(self.analysis(images), self.tables.low, self.tables.high)
+
+    def clipped(self, images) -> float:
+        """The fraction of the code numbers of ``images`` that :meth:`symbols` clips to the tables' range."""
+        return clipped_fraction(self.analysis(images), self.tables.low, self.tables.high)
 
     def encode(self, images) -> bytes:
         return encode_symbols(self.symbols(images), self.tables)

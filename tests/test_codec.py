@@ -148,3 +148,50 @@ def test_baseline_files_decode_and_count_bytes():
         bc.jpeg_file(images[0] * 255, 50)
     with pytest.raises(ValueError, match="one greyscale image"):
         bc.webp_file(images, 50)
+
+
+def test_quantise_refuses_codes_that_are_not_finite():
+    with pytest.raises(ValueError, match="not finite"):
+        codec.quantise(np.array([[0.2, np.nan]]))
+    with pytest.raises(ValueError, match="not finite"):
+        codec.quantise(np.array([[np.inf, 1.0]]), np.zeros(2), np.ones(2))
+
+
+def test_clipped_fraction_counts_what_the_quantiser_clips():
+    y = np.array([[-7.6, 0.4], [2.4, 9.2]])
+    assert codec.clipped_fraction(y, np.array([-3, 0]), np.array([5, 5])) == 0.5
+    c = codec.Codec(lambda x: x, lambda s: s, codec.FactorizedTables(np.array([0, 0]), np.full((2, 3), 1 / 3)))
+    assert c.clipped(np.array([[0.0, 1.0], [3.0, -1.0]])) == 0.5
+
+
+def test_fingerprint_is_of_little_endian_bytes():
+    tables = _tables()
+    big = codec.FactorizedTables(tables.offsets.astype(">i4"), tables.probs.astype(">f8"))
+    assert big.fingerprint() == tables.fingerprint()
+
+
+def test_best_at_is_the_upper_concave_hull():
+    rates, quality = [10, 20, 30, 40], [10.0, 11.0, 20.0, 19.0]  # (20, 11) lies below the chord (10, 10)-(30, 20)
+    np.testing.assert_array_equal(codec.upper_hull(rates, quality)[0], [10, 30])
+    got = codec.best_at(rates, quality, [5, 10, 20, 30, 50])
+    np.testing.assert_allclose(got, [np.nan, 10, 15, 20, 20])  # mixing settings 1 and 3 half-half reaches 15
+    # the hull is never below any point and never below the line between neighbours
+    rng = np.random.default_rng(0)
+    r, q = rng.random(30) * 100, rng.random(30) * 10
+    assert (codec.best_at(r, q, r) >= q - 1e-12).all()
+
+
+def test_webp_payload_drops_only_shared_bytes_and_jpeg_optimised_tables_keep_pixels():
+    images = np.random.default_rng(5).random((4, 28, 28)).astype(np.float32)
+    files = [bc.webp_file(im, 10) for im in images]
+    for f in files:
+        payload = bc.webp_payload(f)
+        assert len(f) - len(payload) in (27, 28)  # 28 when RIFF pads the chunk to an even length
+        assert f[20:23] == payload[:3] and f[30:30 + len(payload) - 3] == payload[3:]
+    assert len({f[:4] + f[8:16] + f[23:30] for f in files}) == 1
+    with pytest.raises(ValueError, match="WebP"):
+        bc.webp_payload(bc.jpeg_file(images[0], 50))
+    sweep = bc.sweep(images, "jpeg", [5])[5]
+    assert (sweep["opt_scan_bytes"] <= sweep["scan_bytes"]).all()
+    webp = bc.sweep(images, "webp", [10])[10]
+    assert (webp["payload_bytes"] < webp["file_bytes"]).all()

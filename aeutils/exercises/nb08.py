@@ -77,7 +77,8 @@ def _check_entropy(fn) -> str | None:
 q1 = Exercise(
     "q1 · the straight-through quantiser",
     _check_ste_round,
-    "ops.round(y) in the forward pass; ops.stop_gradient hides (round(y) − y) from the gradient.",
+    "ops.round(y) in the forward pass (it rounds halves to the even neighbour: round(2.5) = 2, as np.rint does); "
+    "ops.stop_gradient hides (round(y) − y) from the gradient.",
     "def ste_round(y):\n    return y + ops.stop_gradient(ops.round(y) - y)",
 )
 q2 = Exercise(
