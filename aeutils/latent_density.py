@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 
 def fit_code_density(train_codes, val_codes=None, components=(1,), covariance_type: str = "full", seed: int = 0,
@@ -36,9 +37,13 @@ def fit_code_density(train_codes, val_codes=None, components=(1,), covariance_ty
     if max_fit is not None and len(train) > max_fit:
         train = train[np.random.default_rng(seed).choice(len(train), max_fit, replace=False)]
     fitted, scores = {}, {}
-    for n in components:
-        fitted[n] = GaussianMixture(n, covariance_type=covariance_type, random_state=seed, reg_covar=1e-5).fit(train)
-        scores[n] = float(fitted[n].score(np.asarray(val_codes, np.float64))) if val_codes is not None else np.nan
+    # one BLAS thread: the matrices are small (L × L), and on a shared 2-core CPU several BLAS threads contend
+    # (measured: six times slower under load)
+    with threadpool_limits(1):
+        for n in components:
+            mixture = GaussianMixture(n, covariance_type=covariance_type, random_state=seed, reg_covar=1e-5)
+            fitted[n] = mixture.fit(train)
+            scores[n] = float(fitted[n].score(np.asarray(val_codes, np.float64))) if val_codes is not None else np.nan
     best = components[0] if val_codes is None else max(scores, key=scores.get)
     return fitted[best], scores
 
@@ -47,5 +52,6 @@ def sample_codes(density: GaussianMixture, n: int, seed: int = 0) -> np.ndarray:
     """``n`` codes drawn from a fitted ``GaussianMixture``, shuffled (scikit-learn returns them grouped by
     component), as float32 ready for a decoder."""
     density.random_state = seed  # GaussianMixture.sample draws with the estimator's own random_state
-    codes, _ = density.sample(int(n))
+    with threadpool_limits(1):
+        codes, _ = density.sample(int(n))
     return codes[np.random.default_rng(seed).permutation(len(codes))].astype(np.float32)
