@@ -10,7 +10,8 @@ and the quantisation table depends only on the quality, so every image of a data
 once. :func:`jpeg_scan` keeps only what remains per image: the entropy-coded scan, the bytes after the SOS header and
 before the EOI marker (a real container would still need each image's length). With ``optimize=True`` libjpeg
 computes Huffman tables fitted to each image: the scan is shorter, the pixels are the same, but the tables are no
-longer shared, so the optimised scan alone is a lower bracket on what JPEG's entropy coding could cost.
+longer shared, so the optimised scan alone is a lower bracket on what JPEG's *Huffman* coding could cost
+(JPEG's arithmetic-coding mode would be smaller still; Pillow does not expose it).
 
 WebP (:func:`webp_file`) is counted two ways as well. A whole lossy file is a RIFF header (``RIFF``, a size,
 ``WEBP``: 12 bytes), a ``VP8 `` chunk header (tag and size: 8 bytes), and the VP8 key frame: a 3-byte frame tag (it

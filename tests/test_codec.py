@@ -195,3 +195,13 @@ def test_webp_payload_drops_only_shared_bytes_and_jpeg_optimised_tables_keep_pix
     assert (sweep["opt_scan_bytes"] <= sweep["scan_bytes"]).all()
     webp = bc.sweep(images, "webp", [10])[10]
     assert (webp["payload_bytes"] < webp["file_bytes"]).all()
+
+
+def test_entropy_bits_sums_the_empirical_entropy_of_each_column():
+    symbols = np.array([[0, 7], [0, 7], [1, 7], [2, 7]])  # column 0: p = ½, ¼, ¼ (1.5 bits); column 1: constant
+    assert codec.entropy_bits(symbols) == pytest.approx(1.5)
+    tables = codec.FactorizedTables.from_symbols(_symbols(_tables()), smoothing=1e-9)
+    s = _symbols(_tables())
+    assert codec.entropy_bits(s) == pytest.approx(tables.bits(s).mean(), rel=1e-6)  # its own histogram's length
+    with pytest.raises(ValueError):
+        codec.entropy_bits(np.arange(4))
