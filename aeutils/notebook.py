@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import platform
 import sys
@@ -86,12 +87,24 @@ def setup(seed: int = 42, quiet: bool = True, style: bool = True) -> dict:
 
     note_machine(info)  # under the harness: the facts of this kernel, stored beside the notebook's results
     keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and the backend
+    if info["colab"]:
+        _enable_colab_widgets()
     if style:
         from aeutils.plotting import set_style
 
         set_style()
     print(" | ".join(f"{k} {v}" for k, v in info.items() if k != "platform"))
     return info
+
+
+def _enable_colab_widgets() -> None:
+    """Let Colab show third-party widgets (ipympl's canvas in notebook 07's latent explorer): Colab renders only
+    its built-in ipywidgets until its custom widget manager is enabled."""
+    try:  # Colab's own module, present only there (not a dependency: imported by name)
+        output = importlib.import_module("google.colab.output")
+    except ImportError:  # not Colab after all
+        return
+    output.enable_custom_widget_manager()
 
 
 def show_source(obj) -> None:

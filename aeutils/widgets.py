@@ -129,23 +129,40 @@ class LatentExplorer:
         return name, counts.max() / len(nearest)
 
 
-CLICK_NOTE = ("Move the sliders to move the point. Clicking the plane needs an interactive matplotlib backend: "
-              "<code>%pip install ipympl</code>, then <code>%matplotlib widget</code> before this cell.")
+CLICK_NOTE = ("Move the sliders to move the point. Clicking the plane needs ipympl: "
+              "<code>%pip install ipympl</code>, then restart the kernel.")
 
 
-def interactive_backend() -> bool:
-    """Whether matplotlib draws into a widget that reports clicks (ipympl, ``%matplotlib widget``)."""
+def click_canvas(fig):
+    """ipympl's canvas widget showing ``fig``, whose clicks reach matplotlib's events; None where ipympl is missing.
+
+    Made directly from the figure (as ipympl's own backend does): no ``%matplotlib widget`` is needed. Importing
+    ipympl the first time switches pyplot to ipympl's backend; the backend in use before is restored at once (a switch
+    closes pyplot's open figures, which in a notebook have already been shown). Notebook 07's latent explorer draws
+    into it."""
     import matplotlib
 
-    return "ipympl" in matplotlib.get_backend().lower()
+    backend = matplotlib.get_backend()
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    except ImportError:
+        return None
+    finally:  # importing ipympl switches pyplot to its own backend: every later plot would become a widget
+        if matplotlib.get_backend() != backend:
+            matplotlib.use(backend)
+    canvas = Canvas(fig)
+    FigureManager(canvas, 0)  # the widget's comm with the page, and its (hidden) toolbar
+    canvas.header_visible = canvas.footer_visible = canvas.toolbar_visible = canvas.resizable = False
+    return canvas
 
 
 def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: float = 3.0):
-    """An ipywidgets app over :class:`LatentExplorer`: two sliders (z1, z2) over the class scatter of the codes,
-    the decoded image beside it. The sliders work wherever ipywidgets do: every redraw updates one figure in place
-    and shows it as a PNG in an ``ipywidgets.Image``. Where the ipympl backend is on (``%matplotlib widget``; ipympl
-    is not a dependency of aeutils) the figure is the live canvas and a click on the plane moves the point too;
-    elsewhere a line in the app says how to turn clicking on. Returns ``(app, explorer)``; display ``app``."""
+    """An ipywidgets app over :class:`LatentExplorer`: a row of two sliders (z1, z2) above the class scatter of the
+    codes, the decoded image beside the scatter. Every redraw updates one figure in place. The figure is ipympl's
+    canvas widget (:func:`click_canvas`; ipympl is a dependency of aeutils, and :func:`aeutils.notebook.setup`
+    enables Colab's widget manager for it), so a click on the plane moves the point too; without ipympl the figure
+    is a PNG in an ``ipywidgets.Image``, the sliders still work, and a line in the app says how to turn clicking on.
+    Returns ``(app, explorer)``; display ``app``."""
     import io
 
     import ipywidgets as w
@@ -153,17 +170,14 @@ def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: floa
     explorer = LatentExplorer(decoder, codes, labels, class_names)
     sliders = [w.FloatSlider(0.0, min=-limit, max=limit, step=0.05, description=f"z{i + 1}",
                              continuous_update=False) for i in range(2)]
-    clickable = interactive_backend()
-    if clickable:  # a pyplot figure: its canvas is the ipympl widget
-        import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-        with plt.ioff():
-            fig = plt.figure(figsize=(8, 3.8))
-        view, note = fig.canvas, w.HTML("Click the plane or move the sliders.")
-    else:  # a figure outside pyplot: never shown twice, never left open
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(8, 3.8))
+    fig = Figure(figsize=(6.6, 3.1))  # outside pyplot: never shown or left open; 660 px wide fits a 1100 px window
+    view = click_canvas(fig)
+    clickable = view is not None
+    if clickable:
+        note = w.HTML("Click the plane, or move the sliders.")
+    else:
         view, note = w.Image(format="png"), w.HTML(CLICK_NOTE)
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.4, 1])
     ax1.scatter(*explorer.codes[:3000].T, c=explorer.labels[:3000], cmap="tab10", s=3, alpha=0.4)
@@ -202,7 +216,9 @@ def latent_explorer_widget(decoder, codes, labels, class_names=None, limit: floa
         fig.canvas.mpl_connect("button_press_event", on_click)
     for s in sliders:
         s.observe(redraw, names="value")
-    app = w.VBox([note, w.HBox([w.VBox(sliders), view])])
+    for s in sliders:  # the sliders sit in a row above the figure and keep their width at any window size
+        s.layout = w.Layout(width="300px", min_width="300px")
+    app = w.VBox([note, w.HBox(sliders), view])
     app.move, app.figure, app.note = move, fig, note  # what a click does; the one figure every redraw updates
     redraw()
     return app, explorer

@@ -147,12 +147,20 @@ def _wait_until(predicate, what: str, timeout: float = 30.0):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-TOY_IMAGE, EXPLORER_IMAGE = ".widget-output img", "img.widget-image"  # an Output's figure; an ipywidgets Image
+TOY_IMAGE = ".widget-output img"  # the toy's figure: a PNG in an ipywidgets Output
+PLANE = ".jupyter-matplotlib-canvas-div"  # the explorer's figure: ipympl's canvas widget
 
 
 def _image_src(page, selector: str) -> str:
     """The source (a data or blob URL) of the first image the selector finds: what the page shows."""
     return page.locator(selector).first.get_attribute("src") or ""
+
+
+def _pixels(page) -> bytes:
+    """What the explorer's canvas shows, as a PNG screenshot of it."""
+    canvas = page.locator(PLANE).first
+    canvas.scroll_into_view_if_needed()
+    return canvas.screenshot()
 
 
 def _controls_visible(page, width: int) -> list[str]:
@@ -167,6 +175,14 @@ def _controls_visible(page, width: int) -> list[str]:
         box = control.bounding_box()
         if box is None or box["width"] < 10 or box["height"] < 10 or box["x"] < 0 or box["x"] + box["width"] > width:
             hidden.append(f"{control.get_attribute('class')} at {box}")
+    for i in range(page.locator(".widget-slider").count()):  # a slider squeezed to a stub is not usable
+        box = page.locator(".widget-slider").nth(i).bounding_box()
+        if box["width"] < 250:
+            hidden.append(f"slider {i} only {box['width']:.0f} px wide")
+    panel = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
+    plane = page.locator(PLANE).first.bounding_box()
+    if plane["x"] + plane["width"] > panel["x"] + panel["width"]:
+        hidden.append(f"the plane's right edge at {plane['x'] + plane['width']:.0f} px, past the notebook's")
     return hidden
 
 
@@ -191,8 +207,8 @@ def test_explorers_respond_in_a_real_browser(lab, tmp_path):
             for _ in range(3):  # run the three cells as a learner does
                 page.keyboard.press("Shift+Enter")
             page.locator(".widget-toggle-button").nth(63).wait_for(timeout=90_000)
-            for selector in (TOY_IMAGE, EXPLORER_IMAGE):
-                _wait_until(lambda s=selector: _image_src(page, s), f"an image at {selector}", 60)
+            _wait_until(lambda: _image_src(page, TOY_IMAGE), "the toy's image", 60)
+            page.locator(PLANE).first.wait_for(timeout=60_000)
 
             # toggle pixel (2, 4) of the toy: the kernel's grid and the drawn image change
             before = _image_src(page, TOY_IMAGE)
@@ -201,24 +217,34 @@ def test_explorers_respond_in_a_real_browser(lab, tmp_path):
             _wait_until(lambda: _image_src(page, TOY_IMAGE) not in ("", before), "the toy's image to change")
 
             # move the explorer's z1 slider by typing into its readout
-            before = _image_src(page, EXPLORER_IMAGE)
+            page.wait_for_timeout(1000)  # the canvas's first drawing
+            before = _pixels(page)
             readout = page.locator(".widget-readout").first
             readout.click()
             page.keyboard.press("Control+A")
             page.keyboard.type("1.5")
             page.keyboard.press("Enter")
             state = _wait_until(lambda: (s := _state(root)) and abs(s["z"][0] - 1.5) < 1e-6 and s, "z1 = 1.5")
-            _wait_until(lambda: _image_src(page, EXPLORER_IMAGE) not in ("", before), "the explorer's image to change")
+            _wait_until(lambda: _pixels(page) != before, "the explorer's picture to change")
             assert state["grid"][2][4] == 1.0
 
-            # without ipympl the plane is not clickable, and the app says so in one line
-            assert page.get_by_text("Clicking the plane needs").is_visible()
+            # click the plane left of the centre of its axes: the point moves there, and so does the picture
+            before = _pixels(page)
+            box = page.locator(PLANE).first.bounding_box()
+            page.mouse.click(box["x"] + 0.22 * box["width"], box["y"] + 0.35 * box["height"])
+            state = _wait_until(lambda: (s := _state(root)) and s["z"][0] < 0 < s["z"][1] and s, "a click's point")
+            _wait_until(lambda: _pixels(page) != before, "the explorer's picture to change after a click")
+            assert page.get_by_text("Click the plane").is_visible()
             for width in WIDTHS:
                 assert not _controls_visible(page, width), f"controls hidden at {width} px"
-                page.screenshot(path=str(tmp_path / f"explorers_{width}.png"), full_page=True)
-            if os.environ.get("AEUTILS_SCREENSHOTS"):
+                page.locator(PLANE).first.scroll_into_view_if_needed()
+                page.screenshot(path=str(tmp_path / f"explorers_{width}.png"))
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            raise
+        finally:
+            if os.environ.get("AEUTILS_SCREENSHOTS"):  # a folder to keep what the test saw
                 for shot in tmp_path.glob("*.png"):
                     shutil.copy(shot, os.environ["AEUTILS_SCREENSHOTS"])
-        finally:
             browser.close()
     assert not errors, f"errors in the browser console: {errors}"

@@ -1,6 +1,7 @@
 """aeutils.notebook: the setup every notebook calls seeds everything and reports the versions."""
 
 import random
+import sys
 
 import numpy as np
 
@@ -33,3 +34,23 @@ def test_colab_badge_url():
     url = colab_badge_url("01_autoencoder_basics.ipynb")
     assert url.startswith("https://colab.research.google.com/github/")
     assert url.endswith("/blob/main/notebooks/01_autoencoder_basics.ipynb")
+
+
+def test_setup_enables_colabs_widget_manager_only_on_colab(monkeypatch):
+    """On Colab, setup() turns on the custom widget manager that ipympl's canvas (notebook 07) needs."""
+    import types
+
+    from aeutils import notebook
+
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("on"))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    notebook.setup(seed=1, style=False)
+    assert calls == ["on"]
+    monkeypatch.delitem(sys.modules, "google.colab")
+    monkeypatch.delitem(sys.modules, "google.colab.output")
+    notebook.setup(seed=1, style=False)
+    assert calls == ["on"]

@@ -1,5 +1,7 @@
 """aeutils.widgets (driven without a browser) and aeutils.plotting (each plot returns a Figure)."""
 
+import sys
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -73,12 +75,24 @@ def test_latent_explorer_decodes_the_point_and_names_its_neighbours():
         widgets.LatentExplorer(lambda z: z, codes, labels[:3])
 
 
-def test_latent_explorer_widget_sliders_move_the_point():
-    rng = np.random.default_rng(2)
-    codes, labels = rng.normal(size=(40, 2)), rng.integers(0, 3, 40)
+@pytest.fixture(params=["ipympl", "no ipympl"])
+def ipympl_present(request, monkeypatch):
+    """Run a test with ipympl (a dependency) and as if it were missing (the Image fallback)."""
+    if request.param == "no ipympl":
+        monkeypatch.setitem(sys.modules, "ipympl.backend_nbagg", None)  # makes the import fail
+    return request.param == "ipympl"
+
+
+def _explorer(seed, n=40):
+    rng = np.random.default_rng(seed)
+    codes, labels = rng.normal(size=(n, 2)), rng.integers(0, 3, n)
+    return widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), codes, labels)
+
+
+def test_latent_explorer_widget_sliders_move_the_point(ipympl_present):
     open_before = plt.get_fignums()
-    app, explorer = widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), codes, labels)
-    controls, view = app.children[1].children
+    app, explorer = _explorer(2)
+    _, controls, view = app.children
     z1, z2 = controls.children
     z1.value, z2.value = 1.5, -0.5  # two slider moves
     assert np.allclose(explorer.z, [1.5, -0.5])
@@ -90,17 +104,35 @@ def test_latent_explorer_widget_sliders_move_the_point():
     assert calls == [(-1.0, 2.0)] and (z1.value, z2.value) == (-1.0, 2.0)
     z1.value = 0.5  # and the sliders still drive it afterwards
     assert np.allclose(explorer.z, [0.5, 2.0]) and len(calls) == 2
-    # without ipympl: the picture is a PNG in the app, every redraw reuses one figure, none is left open in pyplot
-    assert bytes(view.value).startswith(b"\x89PNG") and plt.get_fignums() == open_before
+    # every redraw reuses one figure, and none is left open in pyplot (no pile-up under any backend)
+    assert plt.get_fignums() == open_before and len(app.figure.axes) == 2
     star = app.figure.axes[0].lines[0]
-    assert np.allclose(np.ravel(star.get_data()), [0.5, 2.0]) and len(app.figure.axes) == 2
+    assert np.allclose(np.ravel(star.get_data()), [0.5, 2.0])
+    if ipympl_present:
+        assert view is app.figure.canvas and type(view).__module__.startswith("ipympl")
+    else:  # the picture is a PNG in the app
+        assert bytes(view.value).startswith(b"\x89PNG")
 
 
-def test_latent_explorer_says_in_the_app_how_to_click():
-    assert not widgets.interactive_backend()  # Agg, as in a plain Jupyter kernel without ipympl
-    rng = np.random.default_rng(3)
-    app, _ = widgets.latent_explorer_widget(Linear(rng.normal(size=(2, 784))), rng.normal(size=(9, 2)), np.arange(9))
-    assert app.children[0] is app.note and "%matplotlib widget" in app.note.value and "ipympl" in app.note.value
+def test_a_click_on_the_plane_moves_the_point():
+    from matplotlib.backend_bases import MouseEvent
+
+    app, explorer = _explorer(4)
+    canvas, plane = app.figure.canvas, app.figure.axes[0]
+    x, y = plane.transData.transform((1.0, -2.0))  # where the point (1, -2) is drawn, in pixels
+    canvas.callbacks.process("button_press_event", MouseEvent("button_press_event", canvas, x, y, button=1))
+    assert np.allclose(explorer.z, [1.0, -2.0], atol=1e-3)
+    x, y = app.figure.axes[1].transData.transform((14, 14))  # a click on the decoded image moves nothing
+    canvas.callbacks.process("button_press_event", MouseEvent("button_press_event", canvas, x, y, button=1))
+    assert np.allclose(explorer.z, [1.0, -2.0], atol=1e-3)
+    assert "Click the plane" in app.note.value
+
+
+def test_without_ipympl_the_app_says_how_to_click(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipympl.backend_nbagg", None)
+    assert widgets.click_canvas(plt.Figure()) is None
+    app, _ = _explorer(3, n=9)
+    assert app.children[0] is app.note and "ipympl" in app.note.value and "restart" in app.note.value
 
 
 def test_plots_return_figures(tmp_path, monkeypatch):
@@ -131,3 +163,13 @@ def test_image_grid_tiles_in_reading_order():
     assert tiles.shape == (12, 12) and tiles[:4, 8:].min() == 1 and tiles.sum() == 16
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["1.0", "0.0", "-1.0"]
     plt.close("all")
+
+
+def test_the_click_canvas_leaves_pyplots_backend_as_it_was():
+    """Importing ipympl switches pyplot's backend; click_canvas switches it back (later plots stay images)."""
+    pytest.importorskip("ipympl")
+    before = matplotlib.get_backend()
+    for name in [m for m in sys.modules if m == "ipympl" or m.startswith("ipympl.")]:
+        sys.modules.pop(name)  # the switch happens on the first import: make this one the first
+    assert widgets.click_canvas(plt.Figure()) is not None
+    assert matplotlib.get_backend() == before
