@@ -69,6 +69,15 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+def epoch_lines(tag: str, active: bool = True) -> keras.callbacks.Callback:
+    """A callback that prints one compact line per epoch (``tag``, the epoch, every logged value) when ``active``,
+    and nothing otherwise: progress a learner can see in full mode, a quiet quick mode (notebook 06)."""
+    def line(epoch, logs):
+        if active:
+            print(f"{tag} epoch {epoch + 1}: " + ", ".join(f"{k} {float(v):.4g}" for k, v in logs.items()), flush=True)
+    return keras.callbacks.LambdaCallback(on_epoch_end=line)
+
+
 def seconds_per_epoch(model, x, n_epoch: int, batch_size: int = 256) -> float:
     """Seconds one epoch over ``n_epoch`` images would take, from the second of two epochs timed on ``x``.
 

@@ -287,8 +287,13 @@ def decode(vae, z, batch_size: int = 1000) -> np.ndarray:
     in reading order, each to its probability given the code and the pixels already set (a deterministic
     *probability rollout*: neither a sample nor the decoder's mean, which :func:`sample_pixels` estimates). The
     part of the logits that depends on z alone is computed once (:func:`_autoregressive_split`)."""
-    step = _decode_autoregressive if vae.autoregressive else (lambda v, b: np.asarray(ops.sigmoid(v.decoder(b))))
+    step = _decode_autoregressive if vae.autoregressive else _probabilities
     return np.concatenate([step(vae, b) for b in _batches(z, batch_size)])
+
+
+def _probabilities(vae, z) -> np.ndarray:
+    """A factorised decoder's pixel probabilities for one batch of codes."""
+    return np.asarray(ops.sigmoid(vae.decoder(z)))
 
 
 def _autoregressive_split(vae, z):
@@ -353,7 +358,7 @@ def sample_pixels(vae, z, seed: int = 0, batch_size: int = 1000, naive: bool = F
             u = rng.random((len(b), math.prod(vae.decoder.inputs[1].shape[1:])))
             out.append(_decode_autoregressive(vae, b, lambda i, p, u=u: (u[:, i] < p).astype(np.float32), naive))
         else:
-            p = np.asarray(ops.sigmoid(vae.decoder(b)))
+            p = _probabilities(vae, b)
             out.append((rng.random(p.shape) < p).astype(np.float32))
     return np.concatenate(out)
 

@@ -105,3 +105,13 @@ def test_psnr_is_the_log_of_each_images_mse(n, side, seed):
     assert np.allclose(metrics.per_image_psnr(x, x_hat), 10 * np.log10(1 / mse))
     ssim = metrics.per_image_ssim(x, x_hat.reshape(n, side, side, 1))
     assert ssim.shape == (n,) and np.all(ssim <= 1)
+
+
+def test_epoch_lines_print_one_line_per_epoch_only_when_active(capsys):
+    from aeutils import models
+
+    for active, expected in ((True, ["VAE epoch 1: loss 2.5, kl 0.125", "VAE epoch 2: loss 2, kl 0.25"]), (False, [])):
+        callback = models.epoch_lines("VAE", active)
+        callback.on_epoch_end(0, {"loss": 2.5, "kl": 0.125})
+        callback.on_epoch_end(1, {"loss": 2.0, "kl": 0.25})
+        assert capsys.readouterr().out.splitlines() == expected
