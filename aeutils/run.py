@@ -3,8 +3,10 @@
 Executes notebooks with papermill in a temporary folder outside the source tree, collects what they
 ``record`` (see :mod:`aeutils.results`) and their wall time, and writes the results:
 
-* full mode (the default, no mocks): ``results/full.json``, ``docs/RESULTS.md`` and the gallery figures in
-  ``docs/images/``; entries of notebooks not run this time are kept;
+* full mode (the default, no mocks): ``results/full.json``, ``docs/RESULTS.md``, the gallery figures in
+  ``docs/images/`` and each executed notebook, outputs embedded and execution metadata stripped, in
+  ``docs/notebooks/`` (:func:`aeutils.site.publish`: what the README links and the site is built from); entries
+  of notebooks not run this time are kept;
 * quick mode (the ``nbmake`` mock values as papermill parameters): ``results/quick.json`` only, so a quick
   run never overwrites full-mode results.
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from aeutils.notebook import machine_facts
 from aeutils.results import RESULTS_ENV, read_run
+from aeutils.site import publish
 from aeutils.targets import FULL_MODE_SECONDS, METRICS, TARGETS, split_of
 
 GALLERY_ENV = "AEUTILS_GALLERY_DIR"
@@ -44,8 +47,9 @@ def quick_parameters(notebook: Path) -> dict:
 
 
 def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | None = None,
-            cell_timeout: float = CELL_TIMEOUT) -> dict:
-    """Run one notebook in a fresh temporary folder; return its seconds, metrics, claims and error (if any)."""
+            cell_timeout: float = CELL_TIMEOUT, published: Path | None = None) -> dict:
+    """Run one notebook in a fresh temporary folder; return its seconds, metrics, claims and error (if any).
+    A run without error is also saved, cleaned, into ``published`` (full mode: ``docs/notebooks/``)."""
     import papermill
 
     with tempfile.TemporaryDirectory(prefix="aeutils-run-") as tmp:
@@ -73,6 +77,8 @@ def execute(notebook: Path, quick: bool, gallery_out: Path | None, keep: Path | 
         if keep is not None and (tmp / notebook.name).exists():
             keep.mkdir(parents=True, exist_ok=True)
             shutil.copy2(tmp / notebook.name, keep / notebook.name)
+        if published is not None and error is None:
+            publish(tmp / notebook.name, published)
         if gallery_out is not None and error is None:
             gallery_out.mkdir(parents=True, exist_ok=True)
             for png in sorted(gallery.glob("*.png")):
@@ -202,7 +208,8 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
-        out = execute(nb, quick, None if quick else root / "docs" / "images", keep, cell_timeout)
+        out = execute(nb, quick, None if quick else root / "docs" / "images", keep, cell_timeout,
+                      None if quick else root / "docs" / "notebooks")  # the executed notebook, published
         rows, missing = evaluate(stem, out["metrics"], out["seconds"], _others(results, stem))
         print(f"   {out['seconds']:.1f} s, {len(out['metrics'])} metrics recorded, {len(out['claims'])} claims")
         for name, value in sorted(out["metrics"].items()):

@@ -7,26 +7,21 @@ checks that the state in the kernel (written to a file by the notebook) and the 
 Everything it starts (the server, its kernel, the browser) is shut down at the end.
 
 Needs ``chromium`` (Debian: ``apt-get install chromium``) and ``playwright`` (pip; no browser download): ``.ci/run``
-installs both. ``AEUTILS_CHROMIUM`` overrides the browser's path.
+installs both. The browser plumbing it shares with tests/test_site.py is in tests/browser_helpers.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser_helpers import chromium_page, free_port, skip_without_browser, stop_group, wait_for_http, wait_until
 
-CHROMIUM = os.environ.get("AEUTILS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "aeutils-browser-test"
 WIDTHS = (1100, 1400)
 SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
@@ -65,26 +60,7 @@ logged(toy, "toggle")
 logged(explorer, "move_to")
 explorer_app'''
 
-pytestmark = pytest.mark.skipif(os.environ.get("AEUTILS_SKIP_BROWSER") == "1", reason="AEUTILS_SKIP_BROWSER=1")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, process, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout:.0f} s")
+pytestmark = skip_without_browser
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +74,7 @@ def lab(tmp_path_factory):
         path = root / ".settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
                "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={root / '.ws'}",
@@ -109,25 +85,11 @@ def lab(tmp_path_factory):
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_server(url, process)
+        wait_for_http(f"{url}/api/status?token={TOKEN}", process)
         yield url, root
     finally:
-        _stop(process)
+        stop_group(process)  # the server and every kernel it started (they share its process group)
         log.close()
-
-
-def _stop(process) -> None:
-    """Stop the server and every kernel it started (they share its process group)."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _state(root: Path) -> dict | None:
@@ -135,16 +97,6 @@ def _state(root: Path) -> dict | None:
         return json.loads((root / "state.json").read_text())
     except (OSError, ValueError):
         return None
-
-
-def _wait_until(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 TOY_IMAGE = ".widget-output img"  # the toy's figure: a PNG in an ipywidgets Output
@@ -187,64 +139,46 @@ def _controls_visible(page, width: int) -> list[str]:
 
 
 def test_explorers_respond_in_a_real_browser(lab, tmp_path):
-    if CHROMIUM is None:
-        pytest.fail("no Chromium found: apt-get install chromium (or set AEUTILS_CHROMIUM)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     url, root = lab
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)  # no step may wait forever
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{url}/lab/tree/explorers.ipynb?token={TOKEN}")
-            page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            page.wait_for_timeout(1000)
-            page.locator(".jp-Cell .jp-InputArea-prompt").first.click()
-            for _ in range(3):  # run the three cells as a learner does
-                page.keyboard.press("Shift+Enter")
-            page.locator(".widget-toggle-button").nth(63).wait_for(timeout=90_000)
-            _wait_until(lambda: _image_src(page, TOY_IMAGE), "the toy's image", 60)
-            page.locator(PLANE).first.wait_for(timeout=60_000)
+    with chromium_page(tmp_path) as (page, errors):
+        page.goto(f"{url}/lab/tree/explorers.ipynb?token={TOKEN}")
+        page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.locator(".jp-Cell .jp-InputArea-prompt").first.click()
+        for _ in range(3):  # run the three cells as a learner does
+            page.keyboard.press("Shift+Enter")
+        page.locator(".widget-toggle-button").nth(63).wait_for(timeout=90_000)
+        wait_until(lambda: _image_src(page, TOY_IMAGE), "the toy's image", 60)
+        page.locator(PLANE).first.wait_for(timeout=60_000)
 
-            # toggle pixel (2, 4) of the toy: the kernel's grid and the drawn image change
-            before = _image_src(page, TOY_IMAGE)
-            page.locator(".widget-toggle-button").nth(2 * 8 + 4).click()
-            state = _wait_until(lambda: (s := _state(root)) and s["grid"][2][4] == 1.0 and s, "the toggled pixel")
-            _wait_until(lambda: _image_src(page, TOY_IMAGE) not in ("", before), "the toy's image to change")
+        # toggle pixel (2, 4) of the toy: the kernel's grid and the drawn image change
+        before = _image_src(page, TOY_IMAGE)
+        page.locator(".widget-toggle-button").nth(2 * 8 + 4).click()
+        state = wait_until(lambda: (s := _state(root)) and s["grid"][2][4] == 1.0 and s, "the toggled pixel")
+        wait_until(lambda: _image_src(page, TOY_IMAGE) not in ("", before), "the toy's image to change")
 
-            # move the explorer's z1 slider by typing into its readout
-            page.wait_for_timeout(1000)  # the canvas's first drawing
-            before = _pixels(page)
-            readout = page.locator(".widget-readout").first
-            readout.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.type("1.5")
-            page.keyboard.press("Enter")
-            state = _wait_until(lambda: (s := _state(root)) and abs(s["z"][0] - 1.5) < 1e-6 and s, "z1 = 1.5")
-            _wait_until(lambda: _pixels(page) != before, "the explorer's picture to change")
-            assert state["grid"][2][4] == 1.0
+        # move the explorer's z1 slider by typing into its readout
+        page.wait_for_timeout(1000)  # the canvas's first drawing
+        before = _pixels(page)
+        readout = page.locator(".widget-readout").first
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("1.5")
+        page.keyboard.press("Enter")
+        state = wait_until(lambda: (s := _state(root)) and abs(s["z"][0] - 1.5) < 1e-6 and s, "z1 = 1.5")
+        wait_until(lambda: _pixels(page) != before, "the explorer's picture to change")
+        assert state["grid"][2][4] == 1.0
 
-            # click the plane left of the centre of its axes: the point moves there, and so does the picture
-            before = _pixels(page)
-            box = page.locator(PLANE).first.bounding_box()
-            page.mouse.click(box["x"] + 0.22 * box["width"], box["y"] + 0.35 * box["height"])
-            state = _wait_until(lambda: (s := _state(root)) and s["z"][0] < 0 < s["z"][1] and s, "a click's point")
-            _wait_until(lambda: _pixels(page) != before, "the explorer's picture to change after a click")
-            assert page.get_by_text("Click the plane").is_visible()
-            for width in WIDTHS:
-                assert not _controls_visible(page, width), f"controls hidden at {width} px"
-                page.locator(PLANE).first.scroll_into_view_if_needed()
-                page.screenshot(path=str(tmp_path / f"explorers_{width}.png"))
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            raise
-        finally:
-            if os.environ.get("AEUTILS_SCREENSHOTS"):  # a folder to keep what the test saw
-                for shot in tmp_path.glob("*.png"):
-                    shutil.copy(shot, os.environ["AEUTILS_SCREENSHOTS"])
-            browser.close()
+        # click the plane left of the centre of its axes: the point moves there, and so does the picture
+        before = _pixels(page)
+        box = page.locator(PLANE).first.bounding_box()
+        page.mouse.click(box["x"] + 0.22 * box["width"], box["y"] + 0.35 * box["height"])
+        state = wait_until(lambda: (s := _state(root)) and s["z"][0] < 0 < s["z"][1] and s, "a click's point")
+        wait_until(lambda: _pixels(page) != before, "the explorer's picture to change after a click")
+        assert page.get_by_text("Click the plane").is_visible()
+        for width in WIDTHS:
+            assert not _controls_visible(page, width), f"controls hidden at {width} px"
+            page.locator(PLANE).first.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / f"explorers_{width}.png"))
     assert not errors, f"errors in the browser console: {errors}"

@@ -25,7 +25,7 @@ else:  # Python 3.10: tomllib's backport, when installed
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-HARNESS_ONLY = {"run.py"}  # aeutils.run is the harness, with its own extra; no notebook imports it
+HARNESS_ONLY = {"run.py", "site.py"}  # the harness and the site build, each with its extra; no notebook imports them
 
 
 def normalise(name: str) -> str:
