@@ -1,0 +1,121 @@
+"""aeutils.diffusion (notebook 10): the schedules, the closed-form forward process, the denoiser and the samplers."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from aeutils import diffusion as D
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_schedule_properties(kind):
+    s = D.make_schedule(kind, 1000)
+    assert s.steps == 1000 and np.all(s.betas > 0) and np.all(s.betas < 1)
+    assert np.all(np.diff(s.alpha_bars) < 0)  # ᾱ falls at every step
+    assert s.alpha_bars[0] > 0.99 and s.alpha_bars[-1] < 1e-3  # almost clean at the start, almost noise at the end
+    assert np.allclose(s.alpha_bars, np.cumprod(1 - s.betas))
+
+
+def test_linear_schedule_is_hos_and_unknown_kind_fails():
+    s = D.make_schedule("linear", 1000)
+    assert np.isclose(s.betas[0], 1e-4) and np.isclose(s.betas[-1], 0.02)
+    with pytest.raises(ValueError, match="linear"):
+        D.make_schedule("quadratic")
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_closed_form_marginal_matches_the_iterated_chain(kind):
+    s, t = D.make_schedule(kind, 200), 120
+    z0 = np.tile(np.array([[2.0, -1.0, 0.5]]), (20000, 1))
+    iterated = D.forward_iterate(z0, s.betas, t + 1, seed=3)
+    eps = np.random.default_rng(4).standard_normal(z0.shape)
+    closed = keras.ops.convert_to_numpy(D.q_sample(z0.astype("float32"), np.full(len(z0), t), eps, s.alpha_bars))
+    ab = s.alpha_bars[t]
+    for z in (iterated, closed):
+        assert np.allclose(z.mean(0), np.sqrt(ab) * z0[0], atol=0.03)
+        assert np.allclose(z.var(0), 1 - ab, atol=0.03)
+
+
+def _oracle(z0, schedule):
+    """The perfect noise predictor for a known z0: ε = (z_t − √ᾱ_t z0) / √(1 − ᾱ_t)."""
+    ab = schedule.alpha_bars
+    return lambda z, t: (z - np.sqrt(ab[t]) * z0) / np.sqrt(1 - ab[t])
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_perfect_noise_predictor_recovers_z0(kind):
+    s = D.make_schedule(kind, 100)
+    z0 = np.random.default_rng(0).standard_normal((8, 4))
+    for steps in (5, 100):
+        assert np.allclose(D.ddim_sample(_oracle(z0, s), s, 8, 4, steps=steps, seed=1), z0, atol=1e-4)
+    assert np.allclose(D.ddpm_sample(_oracle(z0, s), s, 8, 4, seed=1), z0, atol=1e-3)
+
+
+def test_ddim_eta0_is_deterministic_and_eta1_is_not():
+    s = D.make_schedule("cosine", 50)
+    eps = lambda z, t: 0.5 * z  # any fixed function will do  # noqa: E731
+    z_start = np.random.default_rng(0).standard_normal((6, 3))
+    a = D.ddim_sample(eps, s, 6, 3, steps=10, seed=1, z_start=z_start)
+    b = D.ddim_sample(eps, s, 6, 3, steps=10, seed=2, z_start=z_start)
+    c = D.ddim_sample(eps, s, 6, 3, steps=10, eta=1.0, seed=2, z_start=z_start)
+    assert np.array_equal(a, b) and not np.allclose(a, c)
+
+
+def test_ddim_steps_end_at_the_noisiest():
+    chosen = D.ddim_steps(1000, 10)
+    assert len(chosen) == 10 and chosen[0] == 0 and chosen[-1] == 999
+
+
+def test_timestep_embedding_shape_and_range():
+    e = keras.ops.convert_to_numpy(D.timestep_embedding(np.array([0, 5, 999]), 16))
+    assert e.shape == (3, 16) and np.abs(e).max() <= 1 and np.allclose(e[0, :8], 1)
+
+
+def _trained(tmp_path=None):
+    keras.utils.set_random_seed(0)
+    model = D.Denoiser(4, width=32, blocks=1, embed_dim=8, steps=50, seed=0)
+    z0 = np.random.default_rng(0).standard_normal((512, 4)).astype("float32") * 0.3 + 1.0
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(z0, epochs=6, batch_size=64, verbose=0, validation_data=(z0[:128],))
+    return model, z0, history
+
+
+def test_denoiser_trains_and_evaluates():
+    model, z0, history = _trained()
+    loss = history.history["loss"]
+    assert loss[-1] < loss[0] and "val_loss" in history.history
+    assert np.isfinite(model.evaluate(z0, verbose=0))
+    out = D.ddim_sample(D.noise_predictor(model), model.schedule, 10, 4, steps=5)
+    assert out.shape == (10, 4) and np.isfinite(out).all()
+
+
+def test_denoiser_round_trip_in_a_fresh_process(tmp_path):
+    model, z0, _ = _trained()
+    model.save(tmp_path / "d.keras")
+    t = np.arange(16) % 50
+    np.save(tmp_path / "z.npy", z0[:16])
+    np.save(tmp_path / "t.npy", t)
+    script = ("import keras, numpy as np\nimport aeutils.diffusion\n"
+              "m = keras.saving.load_model('d.keras')\n"
+              "np.save('y.npy', keras.ops.convert_to_numpy(m([np.load('z.npy'), np.load('t.npy')])))\n"
+              "print(m.schedule_kind, m.steps)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "cosine 50" in done.stdout
+    assert np.allclose(np.load(tmp_path / "y.npy"), keras.ops.convert_to_numpy(model([z0[:16], t])), atol=1e-6)
+
+
+def test_ddpm_through_z0_is_hos_epsilon_form_when_nothing_is_clipped():
+    s = D.make_schedule("linear", 30)
+    eps = lambda z, t: np.tanh(z) * (t + 1) / 30  # noqa: E731
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((7, 3))
+    b, a, ab = s.betas, s.alphas, s.alpha_bars
+    for t in range(29, -1, -1):  # Ho et al., Algorithm 2, with σ_t² = β̃_t
+        z = (z - b[t] / np.sqrt(1 - ab[t]) * eps(z, t)) / np.sqrt(a[t])
+        if t > 0:
+            z += np.sqrt(b[t] * (1 - ab[t - 1]) / (1 - ab[t])) * rng.standard_normal(z.shape)
+    assert np.allclose(D.ddpm_sample(eps, s, 7, 3, seed=5), z, atol=1e-5)
