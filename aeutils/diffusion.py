@@ -10,7 +10,7 @@ for the steps 1 … T, so ``alpha_bars[t]`` is ᾱ of step t + 1.
 - :class:`Denoiser` is an MLP ε_θ(z_t, t) with a sinusoidal time embedding, a ``keras.Model`` whose ``train_step``
   and ``test_step`` minimise the noise-prediction loss ‖ε − ε_θ(z_t, t)‖² (Ho's "simple" objective);
 - :func:`ddpm_sample` (ancestral sampling, every step) and :func:`ddim_sample` (Song et al. 2021, any subsequence of
-  the steps; ``eta=0`` is deterministic) run as batched NumPy loops around one compiled call of the network per
+  the steps; ``eta=0`` is deterministic, starting where ᾱ_t ≥ 1e-3) run as batched NumPy loops around one compiled call of the network per
   step. They take any noise predictor ``eps(z, t)``, so a test can hand them the true noise.
 
 Fast on a CPU because the codes are short (L numbers instead of 784 pixels): each step is a few small matrix
@@ -174,27 +174,37 @@ def ddpm_sample(eps, schedule: Schedule, n: int, latent_dim: int, seed: int = 0,
     return z.astype(np.float32)
 
 
-def ddim_steps(total: int, steps: int) -> np.ndarray:
-    """``steps`` step indices spread evenly over 0 … total − 1, ending at the last (the noisiest)."""
-    return np.unique(np.round(np.linspace(0, total - 1, steps)).astype(int))
+def ddim_steps(total: int, steps: int, last: int | None = None) -> np.ndarray:
+    """``steps`` step indices spread evenly over 0 … ``last`` (default total − 1), ending at ``last``."""
+    last = total - 1 if last is None else last
+    return np.unique(np.round(np.linspace(0, last, steps)).astype(int))
 
 
 def ddim_sample(eps, schedule: Schedule, n: int, latent_dim: int, steps: int = 50, eta: float = 0.0, seed: int = 0,
-                z_start=None, clip: float | None = None) -> np.ndarray:
+                z_start=None, clip: float | None = None, min_alpha_bar: float = 1e-3,
+                clipped: list | None = None) -> np.ndarray:
     """DDIM (Song et al. 2021) on ``steps`` of the T steps: predict z_0 from ε, then step to the previous chosen
     index, z_prev = √ᾱ_prev ẑ_0 + √(1 − ᾱ_prev − σ²) ε + σ ξ; ``eta = 0`` is deterministic given z_T, ``eta = 1``
-    is DDPM's noise level. ``z_start`` (optional) is z_T. ``clip`` bounds ẑ_0 to ±clip (Ho et al. clip images to
-    [−1, 1]): where ᾱ_t is tiny, ẑ_0 = (z_t − √(1 − ᾱ_t) ε)/√ᾱ_t multiplies any error of ε by 1/√ᾱ_t."""
+    is DDPM's noise level. ``z_start`` (optional) is the starting z.
+
+    The chain starts at the last step with ᾱ_t ≥ ``min_alpha_bar``, not at T: the cosine schedule ends at
+    ᾱ_T ≈ 2e-9, where ẑ_0 = (z_t − √(1 − ᾱ_t) ε)/√ᾱ_t multiplies any error of ε by 1/√ᾱ_t ≈ 20 000, and a coarse
+    chain's next step carries that ẑ_0 at full weight (notebook 10). ``clip`` bounds ẑ_0 to ±clip, and ε is then
+    recomputed from the clipped ẑ_0 so that the step stays on the line through z_t (as diffusers'
+    ``use_clipped_model_output``); ``clipped``, if a list, receives the share of clipped coordinates at each step."""
     rng = np.random.default_rng(seed)
     ab = schedule.alpha_bars
     z = rng.standard_normal((n, latent_dim)) if z_start is None else np.asarray(z_start, np.float64)
-    chosen = ddim_steps(schedule.steps, steps)[::-1]
+    chosen = ddim_steps(schedule.steps, steps, last=int(np.nonzero(ab >= min_alpha_bar)[0].max()))[::-1]
     for i, t in enumerate(chosen):
         ab_prev = ab[chosen[i + 1]] if i + 1 < len(chosen) else 1.0
         e = eps(z, t)
         z0 = (z - np.sqrt(1 - ab[t]) * e) / np.sqrt(ab[t])
         if clip is not None:
-            z0 = np.clip(z0, -clip, clip)
+            z0_clipped = np.clip(z0, -clip, clip)
+            if clipped is not None:
+                clipped.append(float(np.mean(z0_clipped != z0)))
+            z0, e = z0_clipped, (z - np.sqrt(ab[t]) * z0_clipped) / np.sqrt(1 - ab[t])
         sigma = eta * np.sqrt((1 - ab_prev) / (1 - ab[t]) * (1 - ab[t] / ab_prev))
         z = np.sqrt(ab_prev) * z0 + np.sqrt(max(1 - ab_prev - sigma**2, 0.0)) * e
         if sigma > 0:

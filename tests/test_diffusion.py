@@ -64,9 +64,48 @@ def test_ddim_eta0_is_deterministic_and_eta1_is_not():
     assert np.array_equal(a, b) and not np.allclose(a, c)
 
 
-def test_ddim_steps_end_at_the_noisiest():
+def test_ddim_steps_end_at_the_noisiest_or_at_last():
     chosen = D.ddim_steps(1000, 10)
     assert len(chosen) == 10 and chosen[0] == 0 and chosen[-1] == 999
+    assert D.ddim_steps(1000, 10, last=978)[-1] == 978
+
+
+def _gaussian_eps(schedule, noise, seed=0):
+    """The exact noise predictor for codes z_0 ~ N(0, I), E[ε | z_t] = √(1 − ᾱ_t) z_t, plus N(0, noise²) errors."""
+    rng, ab = np.random.default_rng(seed), schedule.alpha_bars
+    return lambda z, t: np.sqrt(1 - ab[t]) * z + noise * rng.standard_normal(z.shape)
+
+
+def test_short_ddim_does_not_inflate_the_spread_of_gaussian_codes():
+    """Notebook 10's bug, as a toy: with ε off by 0.01, a chain that starts at ᾱ_T ≈ 2e-9 turns ẑ_0 into corners of
+    the clip box and DDIM-10 spread the codes to a covariance trace of ~20 (data: 16). Started where ᾱ ≥ 1e-3, it
+    must not exceed the data's spread (deterministic DDIM-10 shrinks it a little), and DDPM must keep it."""
+    s, n, dim = D.make_schedule("cosine", 1000), 4000, 16
+    spread = lambda z: np.trace(np.cov(z.T))  # noqa: E731
+    clipped = []
+    z = D.ddim_sample(_gaussian_eps(s, 0.01), s, n, dim, steps=10, seed=1, clip=4.5, clipped=clipped)
+    assert 0.6 * dim < spread(z) < 1.05 * dim and len(clipped) == 10 and max(clipped) < 1e-3
+    naive = D.ddim_sample(_gaussian_eps(s, 0.01), s, n, dim, steps=10, seed=1, clip=4.5, min_alpha_bar=0.0)
+    assert spread(naive) > 1.15 * dim  # the bug the default avoids
+    z = D.ddpm_sample(_gaussian_eps(s, 0.01), s, n, dim, seed=1, clip=4.5)
+    assert abs(spread(z) / dim - 1) < 0.1
+
+
+def test_ddim_recomputes_eps_from_the_clipped_z0():
+    s = D.make_schedule("cosine", 50)
+    eps = lambda z, t: 3.0 * np.ones_like(z)  # noqa: E731
+    z_start = np.zeros((4, 2))
+    clipped = []
+    out = D.ddim_sample(eps, s, 4, 2, steps=2, z_start=z_start, clip=0.1, clipped=clipped)
+    assert np.all(np.abs(out) <= 0.1 + 1e-6) and clipped[0] == 1.0
+    # one hand-made step: ẑ_0 clipped to −0.1, ε recomputed from it, then the step to the last index
+    ab = s.alpha_bars
+    t0, t1 = D.ddim_steps(50, 2, last=int(np.nonzero(ab >= 1e-3)[0].max()))[::-1]
+    z0 = np.full((4, 2), -0.1)
+    e = (z_start - np.sqrt(ab[t0]) * z0) / np.sqrt(1 - ab[t0])
+    z1 = np.sqrt(ab[t1]) * z0 + np.sqrt(1 - ab[t1]) * e
+    assert np.allclose(D.ddim_sample(eps, s, 4, 2, steps=2, z_start=z_start, clip=0.1),
+                       np.clip((z1 - np.sqrt(1 - ab[t1]) * 3.0) / np.sqrt(ab[t1]), -0.1, 0.1), atol=1e-6)
 
 
 def test_timestep_embedding_shape_and_range():

@@ -45,18 +45,34 @@ def _check_q_sample(fn) -> str | None:
     return None
 
 
-def _check_predict_z0(fn) -> str | None:
-    z0, eps, ab = _closed_form_inputs()
-    z_t = np.sqrt(ab) * z0 + np.sqrt(1 - ab) * eps
-    got = np.asarray(call(fn, z_t, eps, ab), dtype=float)
-    if got.shape != z0.shape:
-        return f"return one code per row, shape {z0.shape}, not {got.shape}."
-    if np.allclose(got, z_t - np.sqrt(1 - ab) * eps):
-        return "almost: after removing the noise, undo the shrinking of the signal (divide by √ᾱ_t)."
-    if np.allclose(got, (z_t - (1 - ab) * eps) / ab):
-        return "use the square roots, as in the forward process: √(1 − ᾱ_t) and √ᾱ_t."
-    if not np.allclose(got, z0):
-        return "solve z_t = √ᾱ_t · z0 + √(1 − ᾱ_t) · ε for z0."
+def _ddim_case():
+    """A short cosine schedule, a fixed noise predictor and a start: what ``ddim_sample`` with 2 steps walks."""
+    from aeutils.diffusion import ddim_steps, make_schedule
+
+    s = make_schedule("cosine", 40)
+    t0, t1 = ddim_steps(40, 2, last=int(np.nonzero(s.alpha_bars >= 1e-3)[0].max()))[::-1]
+    eps = lambda z, t: np.tanh(z) * (0.5 + t / 80)  # noqa: E731
+    return s, (t0, t1), eps, np.random.default_rng(7).standard_normal((6, 3))
+
+
+def _check_ddim_step(fn) -> str | None:
+    from aeutils.diffusion import ddim_sample
+
+    s, (t0, t1), eps, z = _ddim_case()
+    ab = s.alpha_bars
+    want = ddim_sample(eps, s, 6, 3, steps=2, z_start=z)
+    z1 = np.asarray(call(fn, z, eps(z, t0), ab[t0], ab[t1]), dtype=float)
+    if z1.shape != z.shape:
+        return f"return one code per row, shape {z.shape}, not {z1.shape}."
+    got = np.asarray(call(fn, z1, eps(z1, t1), ab[t1], 1.0), dtype=float)
+    z0 = (z - np.sqrt(1 - ab[t0]) * eps(z, t0)) / np.sqrt(ab[t0])
+    if np.allclose(z1, np.sqrt(ab[t1]) * z0):
+        return "that is only the signal part: DDIM re-noises ẑ_0 with the same ε, + √(1 − ᾱ_prev) · ε."
+    if np.allclose(z1, ab[t1] * (z - (1 - ab[t0]) * eps(z, t0)) / ab[t0] + (1 - ab[t1]) * eps(z, t0)):
+        return "ᾱ's are variances: use √ᾱ_prev and √(1 − ᾱ_prev)."
+    if not np.allclose(got, want, atol=1e-5):
+        return ("first ẑ_0 = (z_t − √(1 − ᾱ_t) ε) / √ᾱ_t, then z_prev = √ᾱ_prev ẑ_0 + √(1 − ᾱ_prev) ε; "
+                "two of your steps should give what ddim_sample(..., steps=2) gives.")
     return None
 
 
@@ -73,8 +89,10 @@ q2 = Exercise(
     "    return np.sqrt(alpha_bar) * z0 + np.sqrt(1 - alpha_bar) * eps",
 )
 q3 = Exercise(
-    "q3", _check_predict_z0,
-    "Subtract the noise part √(1 − ᾱ_t) ε from z_t, then divide by √ᾱ_t.",
-    "def predict_z0(z_t, eps, alpha_bar):\n"
-    "    return (z_t - np.sqrt(1 - alpha_bar) * eps) / np.sqrt(alpha_bar)",
+    "q3", _check_ddim_step,
+    "Predict the clean code from z_t and ε, then place it at the earlier step's noise level, re-using ε "
+    "(η = 0: no fresh noise).",
+    "def ddim_step(z_t, eps, alpha_bar, alpha_bar_prev):\n"
+    "    z0 = (z_t - np.sqrt(1 - alpha_bar) * eps) / np.sqrt(alpha_bar)\n"
+    "    return np.sqrt(alpha_bar_prev) * z0 + np.sqrt(1 - alpha_bar_prev) * eps",
 )
