@@ -247,3 +247,66 @@ def stratified_subsample(x, y, n: int | None, seed: int = 0):
 
     x_sub, _, y_sub, _ = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
     return x_sub, y_sub
+
+
+# Notebook 11's molecules: a seeded subset of the MOSES benchmark (scripts/make_molecule_subset.py, data/README.md),
+# one SMILES per line, gzip; verified by the SHA-256 of the decompressed text.
+MOLECULE_FILES = {
+    "moses_train_50k.smi.gz": "f45618fcdcc7fbf7a73e600999108a04c654996e5a3ebc6eadbc70fc4afaa93f",
+    "moses_test_5k.smi.gz": "40df06ef8e7b0fb3ac1c1894c64c28668fd9757a13b84937c48aa4be32c50595",
+}
+MOLECULE_ORIGIN = "https://raw.githubusercontent.com/autoencoder-tutorials/autoencoders/main/data/"
+
+
+def read_smiles(path: str | os.PathLike, sha256: str) -> list[str]:
+    """The SMILES of a gzipped one-per-line file, after checking the SHA-256 of its decompressed bytes."""
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise DataError(f"{path} is not a complete gzip file ({err}); delete it and load again.") from err
+    found = hashlib.sha256(raw).hexdigest()
+    if found != sha256:
+        raise DataError(f"{path} does not match its checksum.\n  expected SHA-256 (decompressed): {sha256}\n"
+                        f"  found:                           {found}\nThe file is corrupt or not the series' subset: "
+                        "restore it from the repository (git checkout data/) or rebuild it with "
+                        "scripts/make_molecule_subset.py.")
+    return raw.decode("ascii").split()
+
+
+def load_molecules(data_dir=None, download: bool = True) -> tuple[list[str], list[str]]:
+    """Notebook 11's MOSES subset, verified: 50 000 training and 5 000 test SMILES.
+
+    Looked for in ``data_dir`` (else ``AEUTILS_DATA_DIR``), then the project's ``data/`` (where a source checkout
+    has it); elsewhere (an installed package, Colab) it is downloaded once from the repository, verified, and kept
+    in the cache."""
+    explicit = data_dir or os.environ.get("AEUTILS_DATA_DIR")
+    dirs = ([Path(explicit)] if explicit else []) + [project_cache_dir()]
+    out = []
+    for name, sha in MOLECULE_FILES.items():
+        path = next((d / name for d in dirs if (d / name).is_file()), None)
+        if path is None:
+            if not download:
+                raise DataError(f"molecule file {name} not found in any of: {', '.join(map(str, dirs))}. It ships "
+                                "with the repository's data/ folder; or set AEUTILS_DATA_DIR to a folder holding it.")
+            path = _download_molecules(name, sha, dirs[0], dirs)
+        out.append(read_smiles(path, sha))
+    return out[0], out[1]
+
+
+def _download_molecules(name: str, sha256: str, dest_dir: Path, looked_in) -> Path:
+    """Download one molecule file from the repository into a temporary folder, verify it, move it into place."""
+    import keras
+
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".download-") as tmp:
+        try:
+            got = keras.utils.get_file(name, origin=MOLECULE_ORIGIN + name, cache_dir=tmp, cache_subdir=".")
+        except Exception as err:  # Keras raises plain Exceptions for URL and SSL failures
+            raise DataError(f"molecule file {name} was not found locally and could not be downloaded "
+                            f"({type(err).__name__}: {err}).\nLooked in: {', '.join(map(str, looked_in))}\n"
+                            "It ships with the repository's data/ folder; set AEUTILS_DATA_DIR to a folder holding "
+                            "it, or connect to the network.") from err
+        read_smiles(got, sha256)  # raises before anything is moved into place
+        os.replace(got, dest_dir / name)
+    return dest_dir / name

@@ -255,3 +255,24 @@ def test_mnist_without_download_never_touches_the_network(tmp_path, monkeypatch)
              y_train=np.arange(5), x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.arange(2))
     ds = data.load_dataset("mnist", download=False)
     assert ds.x_train.shape == (5, 28, 28) and ds.x_train.max() <= 1.0 and ds.y_test.tolist() == [0, 1]
+
+
+def test_molecule_subset_ships_and_verifies(monkeypatch):
+    """Notebook 11's MOSES subset is in data/ and passes its checksums: 50 000 + 5 000 SMILES."""
+    monkeypatch.delenv("AEUTILS_DATA_DIR", raising=False)
+    train, test = data.load_molecules(download=False)
+    assert (len(train), len(test)) == (50_000, 5_000) and all(isinstance(s, str) and s for s in train[:100])
+
+
+def test_molecule_files_fail_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "project_cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.delenv("AEUTILS_DATA_DIR", raising=False)
+    with pytest.raises(DataError, match="not found"):
+        data.load_molecules(download=False)
+    name = next(iter(data.MOLECULE_FILES))
+    (tmp_path / name).write_bytes(gzip.compress(b"CCO\n"))
+    with pytest.raises(DataError, match="checksum"):
+        data.read_smiles(tmp_path / name, data.MOLECULE_FILES[name])
+    (tmp_path / name).write_bytes(gzip.compress(b"CCO\n")[:-6])
+    with pytest.raises(DataError, match="gzip"):
+        data.read_smiles(tmp_path / name, data.MOLECULE_FILES[name])
