@@ -199,12 +199,19 @@ def save_results(results: dict, results_path: Path, root: Path, quick: bool) -> 
         write_results_md(results, root / "docs" / "RESULTS.md")
 
 
+def merged(stored: dict, ours: dict, ran: set[str]) -> dict:
+    """``stored`` (the file as it is now) with the entries of the notebooks this run finished taken from ``ours``:
+    two harness runs at once (say, two notebooks being developed) then never undo each other's results."""
+    stored["notebooks"].update({stem: ours["notebooks"][stem] for stem in ran})
+    return stored
+
+
 def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = False, keep: Path | None = None,
         cell_timeout: float = CELL_TIMEOUT) -> int:
     """Run ``notebooks``, update the results of their mode, print a report; return the exit status."""
     results_path = root / "results" / ("quick.json" if quick else "full.json")
     results = load_results(results_path)
-    status = 0
+    status, ran = 0, set()
     for nb in notebooks:
         stem = nb.stem
         print(f"== {stem} ({'quick mode: targets apply to full mode' if quick else 'full mode'}) ...", flush=True)
@@ -219,6 +226,8 @@ def run(notebooks: list[Path], root: Path, quick: bool = False, check: bool = Fa
             status = 1
         else:
             status |= report_and_store(results, stem, out, rows, missing, check=check, quick=quick)
+            ran.add(stem)
+        results = merged(load_results(results_path), results, ran)  # keep what another run saved meanwhile
         save_results(results, results_path, root, quick)  # after every notebook: an interrupt loses nothing done
     print(f"wrote {results_path}" + ("" if quick else " and docs/RESULTS.md"))
     return status

@@ -144,6 +144,25 @@ def test_results_are_saved_after_each_notebook(repo, monkeypatch):
     assert not [p for p in (repo / "results").iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
+def test_a_run_saved_meanwhile_by_another_harness_is_kept(repo, monkeypatch):
+    nb = make_notebook(repo / "notebooks" / "99_demo.ipynb", 3, 3)
+    full = repo / "results" / "full.json"
+    real_execute = run.execute
+    theirs = {"mode": "full", "seconds": 2.0, "metrics": {"nb50.z": 2.0}, "targets": [], "missing": [],
+              "finished": "meanwhile", "machine": {"cpus": 2, "processor": "x", "tensorflow": "t", "keras": "k"}}
+
+    def other_run_saves_meanwhile(*args):
+        out = real_execute(*args)
+        full.parent.mkdir(exist_ok=True)
+        full.write_text(json.dumps({"notebooks": {"50_other": theirs}}))  # saved after our run loaded the file
+        return out
+
+    monkeypatch.setattr(run, "execute", other_run_saves_meanwhile)
+    assert run.main(["--full", "--root", str(repo), str(nb)]) == 0
+    saved = json.loads(full.read_text())["notebooks"]
+    assert saved["50_other"]["metrics"] == {"nb50.z": 2.0} and saved["99_demo"]["metrics"] == {"nb99.x": 3.0}
+
+
 def test_an_unreadable_results_file_is_moved_aside(repo, capsys):
     (repo / "results").mkdir()
     (repo / "results" / "quick.json").write_text('{"notebooks": {"50_x": ')  # truncated by a crash
