@@ -4,7 +4,9 @@
 encoder's features and to the decoder's code; :class:`ConditionalVAE` trains it with a custom ``train_step`` on
 ``fit(images, one_hot_classes)`` (the class arrives as ``y``), with the Bernoulli likelihood on dynamically binarised
 pixels and the KL term against N(0, I), as in notebooks 06–07. :func:`swap_classes` decodes every code under every
-class: style transfer. Registered under ``aeutils``: a ``.keras`` file loads after ``import aeutils.conditional``.
+class: style transfer; :func:`swap_accuracy` and :func:`style_kept` measure it (content by the classifier, style by
+model-free image statistics). Registered under ``aeutils``: a ``.keras`` file loads after
+``import aeutils.conditional``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
+from scipy.stats import rankdata
 
 from aeutils.likelihoods import bernoulli_nll, gaussian_kl
 from aeutils.vae import LOG_VAR_LIMIT, PACKAGE, Sampling
@@ -129,3 +132,59 @@ def swap_classes(cvae, z, n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
     targets = np.tile(np.arange(n_classes), (n, 1))
     images = cvae.decode(np.repeat(z, n_classes, axis=0), targets.reshape(-1))
     return images.reshape(n, n_classes, *images.shape[1:]), targets
+
+
+def swap_accuracy(predicted, y) -> tuple[float, float, float]:
+    """Content of class swaps: ``predicted`` (n, n_classes) classifier labels of every code decoded under every
+    class, ``y`` (n,) the sources' classes. Returns (share of the *other* classes' decodes labelled as asked, its
+    standard error over source images (a code's swaps are not independent), share labelled as the source's class)
+    (notebook 09)."""
+    n, k = predicted.shape
+    other = np.arange(k)[None, :] != np.asarray(y)[:, None]
+    per_source = ((predicted == np.arange(k)[None, :]) & other).sum(1) / (k - 1)
+    as_source = ((predicted == np.asarray(y)[:, None]) & other).sum(1) / (k - 1)
+    return float(per_source.mean()), float(per_source.std(ddof=1) / np.sqrt(n)), float(as_source.mean())
+
+
+def ink_mass(images) -> np.ndarray:
+    """Total ink of each image (the sum of its pixel intensities): a model-free style statistic (notebook 09)."""
+    return np.asarray(images, np.float64).reshape(len(images), -1).sum(1)
+
+
+def box_width(images, level: float = 0.5) -> np.ndarray:
+    """Width in pixels of each image's bounding box (columns holding a pixel above ``level``; 0 if none)."""
+    cols = (np.asarray(images).reshape(len(images), 28, -1) > level).any(axis=1)
+    first, last = cols.argmax(1), cols.shape[1] - 1 - cols[:, ::-1].argmax(1)
+    return np.where(cols.any(1), last - first + 1, 0).astype(np.float64)
+
+
+def _rank_corr_rows(a, b) -> np.ndarray:
+    """Spearman correlation of each row of ``a`` with the same row of ``b`` (both (B, m))."""
+    ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
+    ra, rb = ra - ra.mean(1, keepdims=True), rb - rb.mean(1, keepdims=True)
+    return (ra * rb).sum(1) / np.sqrt((ra ** 2).sum(1) * (rb ** 2).sum(1) + 1e-12)
+
+
+def style_kept(source_stat, swapped_stat, y, n_boot: int = 200, seed: int = 0) -> dict:
+    """How well a style statistic survives class swaps, without any model: for each source class j and each other
+    target class k, the Spearman correlation, across the sources of class j, between the statistic of the source
+    image (``source_stat``, (n,)) and of its decode under class k (``swapped_stat[:, k]``, (n, n_classes)); the mean
+    over the (j, k) pairs. Within a source class, so that the class itself cannot make the correlation. Returns
+    ``swap``, ``own`` (k = j: the reconstructions, the reference) and ``control`` (sources shuffled within their
+    class), each with a bootstrap standard error over source images (``*_se``) (notebook 09)."""
+    y, rng = np.asarray(y), np.random.default_rng(seed)
+    n_classes = swapped_stat.shape[1]
+    sums = {"swap": [], "own": [], "control": []}
+    for j in np.unique(y):
+        src, out = source_stat[y == j], swapped_stat[y == j]
+        idx = np.concatenate([np.arange(len(src))[None], rng.integers(0, len(src), (n_boot, len(src)))])
+        shuffled = src[rng.permutation(len(src))]
+        others = [k for k in range(n_classes) if k != j]
+        sums["swap"].append(np.mean([_rank_corr_rows(src[idx], out[idx, k]) for k in others], axis=0))
+        sums["own"].append(_rank_corr_rows(src[idx], out[idx, j]))
+        sums["control"].append(np.mean([_rank_corr_rows(shuffled[idx], out[idx, k]) for k in others], axis=0))
+    result = {}
+    for name, values in sums.items():
+        per_boot = np.mean(values, axis=0)  # row 0: the data itself; rows 1…: bootstrap resamples of the sources
+        result[name], result[f"{name}_se"] = float(per_boot[0]), float(per_boot[1:].std(ddof=1))
+    return result

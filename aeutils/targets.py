@@ -209,6 +209,72 @@ METRICS: dict[str, dict[str, str]] = {
                            ("margin_jpeg_scan", "AE − JPEG scan PSNR (dB) at the AE's bytes"),
                            ("clipped", "fraction of code numbers clipped to the coder tables' range"))},
     },
+    "09_conditional_and_vector_quantized_autoencoders": {
+        "nb09.neg_elbo_cvae_val": "chosen conditional VAE (conv, β = 1), validation −ELBO of log p(x | c), nats",
+        "nb09.neg_elbo_vae_val": "notebook 07's conv VAE trained here, validation −ELBO, nats",
+        "nb09.latent_chosen": "code size L of the conditional VAE, chosen on validation by the stated rule",
+        "nb09.kl_cvae_val": "chosen conditional VAE: validation KL (the code's style budget), nats",
+        "nb09.swap_acc_val": "class-swapped decodes of validation codes labelled as the asked-for class (classifier)",
+        "nb09.style_ink_val": "class swaps: Spearman correlation of ink mass, source vs swap, within source class, "
+                              "mean over class pairs, validation",
+        "nb09.style_width_val": "class swaps: Spearman correlation of bounding-box width, source vs swap, validation",
+        "nb09.style_ink_test": "class swaps: Spearman correlation of ink mass, source vs swap, test",
+        "nb09.classifier_ceiling_test": "the classifier on real test images (the ceiling of the swap accuracy)",
+        "nb09.cvae_samples_asked_class": "class-conditional prior samples labelled as asked, mean over classes",
+        "nb09.cvae_fd_per_class_mean": "class-conditional samples vs training images of their class, FD, class mean",
+        "nb09.fd_vae_prior": "conv VAE (notebook 07's settings, trained here) prior samples (decoder means), FD vs "
+                             "training images, mean over seeds",
+        **{f"nb09.{m}_{k}_val": f"VQ-VAE, {name}, validation: {what}"
+           for k, name in (("nofix", "no dead-code fix"), ("fix", "dead-code fix"))
+           for m, what in (("codes_used", "share of the codebook used"), ("perplexity", "codebook perplexity"),
+                           ("vq_rec", "−log p(x | z_q), nats"))},
+        "nb09.prior_nats_val": "PixelCNN prior, −log p(code grid), nats per validation image",
+        "nb09.fd_vq_prior": "VQ-VAE decoder on PixelCNN samples (decoder means), FD vs training images, seed mean",
+        "nb09.fd_vq_reconstructions": "VQ-VAE reconstructions of validation images, FD vs training images",
+        "nb09.fd_floor": "test images vs training images, FD (the floor)",
+        "nb09.neg_elbo_cvae_test": "conditional VAE, test −ELBO of log p(x | class), nats",
+        "nb09.swap_acc_test": "class-swapped decodes of test codes labelled as the asked-for class",
+        "nb09.vq_rec_test": "VQ-VAE with the fix, test −log p(x | z_q), nats",
+        "nb09.prior_nats_test": "PixelCNN prior, −log p(code grid) of test images, nats",
+        "nb09.epoch_s_vqvae": "VQ-VAE with the fix, seconds per training epoch",
+    },
+    "10_latent_diffusion": {
+        "nb10.vae_neg_elbo_val": "conv VAE L=16 (notebook 07's, trained here), validation −ELBO, nats per image",
+        "nb10.vae_epoch_s": "conv VAE, seconds per training epoch",
+        "nb10.denoiser_step_ms": "latent MLP denoiser, milliseconds per training step",
+        "nb10.pixel_over_latent_step": "seconds per sampling step: pixel conv encoder+decoder pass / latent MLP",
+        **{f"nb10.{m}_{key}{suffix}": f"{name} (decoder means, mean over sampling seeds) vs {split} images: {what}"
+           for key, name in (("prior", "VAE prior N(0, I)"), ("gmm", "Gaussian mixture on the codes"),
+                             ("diffusion", "latent diffusion, sampler chosen on validation"),
+                             ("ddpm", "latent diffusion, DDPM's full chain"),
+                             ("codes_widened", "training codes widened by the factor chosen on validation"))
+           for m, what in (("fd", "Fréchet distance"), ("recall", "recall"), ("precision", "precision"))
+           for suffix, split in (("_val", "validation"), ("", "test"))},
+        **{f"nb10.fd_floor{suffix}": f"training images vs {split} images, Fréchet distance (the floor)"
+           for suffix, split in (("_val", "validation"), ("", "test"))},
+    },
+    "11_molecules": {
+        **{f"nb11.decoder_{k}_{m}_val": f"section 4's SELFIES VAE, {name} decoder: {what}"
+           for k, name in (("tf", "teacher-forced"), ("code", "code-only"))
+           for m, what in (("kl", "validation KL (nats per molecule)"), ("active", "validation active units"),
+                           ("exact", "exact greedy reconstructions of validation molecules"),
+                           ("similarity", "mean Tanimoto of validation molecules to their greedy reconstructions"),
+                           ("validity", "validity of prior samples"), ("uniqueness", "uniqueness of prior samples"))},
+        **{f"nb11.epoch_s_{r}": f"{r.upper()} VAE, seconds per training epoch" for r in ("smiles", "selfies")},
+        **{f"nb11.{r}_{m}": f"{r.upper()} VAE, 1 000 prior samples (sampled tokens): {what}"
+           for r in ("smiles", "selfies")
+           for m, what in (("validity", "fraction RDKit parses"), ("uniqueness", "distinct among the valid"),
+                           ("novelty", "distinct valid ones absent from the training file"),
+                           ("internal_diversity", "1 − mean Tanimoto (Morgan r=2) over pairs"))},
+        "nb11.interpolation_validity": "SELFIES VAE, valid molecules along the line from diazepam to paracetamol",
+        "nb11.qed_gain_val": "mean QED of the decoded valid molecules after − before gradient steps on the code, "
+                             "the lowest-QED validation molecules",
+        "nb11.opt_validity_end_val": "validity of the decoded molecules after the last gradient step",
+        **{f"nb11.{r}_reconstruction_test": f"{r.upper()} VAE, exact canonical reconstructions of test molecules"
+           for r in ("smiles", "selfies")},
+        **{f"nb11.{r}_wasserstein_{k}_test": f"{r.upper()} VAE prior samples vs test molecules, Wasserstein of {k}"
+           for r in ("smiles", "selfies") for k in ("QED", "logP", "MW")},
+    },
     "A1_training_on_many_devices": {
         "nbA1.unscaled_step_ratio_2": "naive train_step (batch mean), one SGD step on 2 replicas / on 1 device",
         "nbA1.step_gap_relative": "corrected VAE, one SGD step: max |Δw(2 replicas) − Δw(1 device)| / max |Δw|",
@@ -355,6 +421,28 @@ TARGETS: dict[str, list[Target]] = {
                "nb08.min_gain_pca_val", ">", 0.0),
         Target("round trip bit-exact (mismatched pixels)", "nb08.roundtrip_mismatched_pixels", "<=", 0),
         _time_target("08_compression"),
+    ],
+    "09_conditional_and_vector_quantized_autoencoders": [
+        Target("conditional VAE: class-swapped decodes labelled as asked, validation", "nb09.swap_acc_val", ">=", 0.85),
+        Target("VQ-VAE with the dead-code fix: share of codes used, validation", "nb09.codes_used_fix_val", ">=", 0.90),
+        Target("VQ-VAE + PixelCNN / conv VAE prior samples, Fréchet distance (samples vs training images)",
+               "nb09.fd_vq_prior", "<", 1.0, per="nb09.fd_vae_prior"),
+        _time_target("09_conditional_and_vector_quantized_autoencoders"),
+    ],
+    "10_latent_diffusion": [
+        Target("latent diffusion / VAE prior N(0, I), validation Fréchet distance (same decoder)",
+               "nb10.fd_diffusion_val", "<=", 0.5, per="nb10.fd_prior_val"),
+        Target("latent diffusion − VAE prior, validation recall", "nb10.recall_diffusion_val", ">=", 0.0,
+               minus="nb10.recall_prior_val"),
+        _time_target("10_latent_diffusion"),
+    ],
+    "11_molecules": [
+        Target("SELFIES VAE prior samples: validity", "nb11.selfies_validity", ">=", 0.99),
+        Target("SELFIES VAE prior samples: uniqueness", "nb11.selfies_uniqueness", ">=", 0.95),
+        Target("SELFIES VAE prior samples: novelty", "nb11.selfies_novelty", ">=", 0.8),
+        Target("latent optimisation raises the mean QED of decoded valid molecules (validation)",
+               "nb11.qed_gain_val", ">=", 0.1),
+        _time_target("11_molecules"),
     ],
     "A1_training_on_many_devices": [
         Target("2-replica step = 1-device step (relative gap)", "nbA1.step_gap_relative", "<=", 1e-4),

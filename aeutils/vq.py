@@ -68,7 +68,8 @@ class VectorQuantizer(layers.Layer):
     """A codebook of ``num_codes`` vectors of size ``code_dim``. ``call(z_e)`` for encoder outputs (…, D) returns
     ``(z, indices, codebook_loss, commitment_loss)``: z the nearest codes passed straight through, their indices,
     and per image Σ‖sg(z_e) − z_q‖² (moves the codes) and Σ‖z_e − sg(z_q)‖² (keeps the encoder near its codes).
-    The codebook starts uniform in ±1/K, as in the Keras VQ-VAE example and the paper's code."""
+    The codebook starts uniform in ±1/K, a common choice of PyTorch ports of the paper (which released no official
+    code; the Keras VQ-VAE example draws it uniform in ±0.05)."""
 
     def __init__(self, num_codes: int, code_dim: int, **kwargs):
         super().__init__(**kwargs)

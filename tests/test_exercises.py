@@ -6,12 +6,15 @@ import pytest
 from keras import layers, ops
 from scipy.stats import norm
 
-from aeutils.exercises import Exercise, ____, a1, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08
+from aeutils.exercises import Exercise, ____, a1, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11
 from aeutils.metrics import per_image_psnr
 
 ALL = [q for nb in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, a1) for q in (nb.q1, nb.q2, nb.q3)]
 ALL += [nb01.q4, nb02.q4, nb05.q4, nb07.q4, nb07.q5]
 ALL += [nb08.q1, nb08.q2, nb08.q3]
+ALL += [nb10.q1, nb10.q2, nb10.q3]
+ALL += [nb09.q1, nb09.q2, nb09.q3]
+ALL += [nb11.q1, nb11.q2, nb11.q3]
 
 
 def _seq(*stack):
@@ -148,6 +151,31 @@ def test_blank_is_not_attempted(ex, capsys):
     (nb08.q3, lambda s: np.log2(len(np.unique(s))), "uniform"),
     (nb08.q3, lambda s: float(-sum(p * np.log(p) for p in np.unique(s, return_counts=True)[1] / len(s))), "nats"),
     (nb08.q3, lambda s: 1.5, "entropy 1.750"),
+    (nb10.q1, lambda b: np.cumprod(b), "multiplies the β"),
+    (nb10.q1, lambda b: 1 - np.cumsum(b), "multiplying"),
+    (nb10.q1, lambda b: 1 - b, "running product"),
+    (nb10.q2, lambda z, e, a: a * z + (1 - a) * e, "variances"),
+    (nb10.q2, lambda z, e, a: np.sqrt(1 - a) * z + np.sqrt(a) * e, "swapped"),
+    (nb10.q3, lambda z, e, a, p: np.sqrt(p) * (z - np.sqrt(1 - a) * e) / np.sqrt(a), "signal part"),
+    (nb10.q3, lambda z, e, a, p: p * (z - (1 - a) * e) / a + (1 - p) * e, "variances"),
+    (nb09.q1, lambda p, t, i: np.arange(49) > i, "causality *allows*"),
+    (nb09.q1, lambda p, t, i: np.arange(49) >= i, "its own token"),
+    (nb09.q1, lambda p, t, i: np.zeros(49, bool), "mark the positions"),
+    (nb09.q1, lambda p, t, i: np.zeros((7, 7), bool), "shape (49,)"),
+    (nb09.q2, lambda z, b: (z @ b.T).argmax(1), "dot product"),
+    (nb09.q2, lambda z, b: ((z[:, None] - b[None]) ** 2).sum(-1).argmax(1), "farthest"),
+    (nb09.q2, lambda z, b: np.zeros(len(z), int), "argmin over axis 1"),
+    (nb09.q2, lambda z, b: np.zeros(3, int), "one index per row"),
+    (nb09.q3, lambda i, k: len(np.unique(i)), "counts the codes used"),
+    (nb09.q3, lambda i, k: 0.9, "exp(H)"),
+    (nb09.q3, lambda i, k: np.ones(3), "one number"),
+    (nb11.q1, lambda r: (r[:, 1:], r[:, :-1]), "swapped"),
+    (nb11.q1, lambda r: (r, r), "one position fewer"),
+    (nb11.q1, lambda r: r[:, :-1], "two arrays"),
+    (nb11.q2, 23, "counts characters"),
+    (nb11.q2, 18, "one token"),
+    (nb11.q3, lambda g, t: sum(x is not None and x not in t for x in g) / len(g), "distinct valid"),
+    (nb11.q3, lambda g, t: 0.9, "2 of them novel"),
     (a1.q1, lambda p, g: np.mean(p), "unscaled loss"),
     (a1.q1, lambda p, g: np.sum(p), "divide by the global batch size"),
     (a1.q1, lambda p, g: np.mean(p) * len(p) / 12 if len(p) == 4 else np.mean(p) / 3, "equal shards only"),

@@ -15,6 +15,9 @@ NAMES = [
     "01_autoencoder_basics", "02_convolutional_autoencoders", "03_denoising_autoencoders",
     "04_sparse_and_contractive_autoencoders", "05_anomaly_detection", "06_variational_autoencoders",
     "07_exploring_the_latent_space", "08_compression", "A1_training_on_many_devices",
+    "09_conditional_and_vector_quantized_autoencoders",
+    "10_latent_diffusion",
+    "11_molecules",
 ]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SETUP_LINES = [
@@ -163,7 +166,7 @@ def test_markdown_states_no_literal_results(path):
 
 
 # issue "Every number earns its place" (the appendix A1: issue 22); others follow
-CLAIMS_REQUIRED = {"01": 8, "02": 8, "03": 8, "04": 8, "05": 8, "06": 8, "07": 8, "A1": 8}
+CLAIMS_REQUIRED = {"01": 8, "02": 8, "03": 8, "04": 8, "05": 8, "06": 8, "07": 8, "08": 8, "A1": 8, "09": 8, "10": 8, "11": 8}
 
 
 def test_notebooks_check_their_comparisons_with_claims(nb):

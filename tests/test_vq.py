@@ -9,7 +9,8 @@ import tensorflow as tf
 from keras import ops
 
 from aeutils import vq
-from aeutils.conditional import ConditionalVAE, build_conditional_conv_vae, one_hot_of, swap_classes
+from aeutils.conditional import (ConditionalVAE, box_width, build_conditional_conv_vae, ink_mass, one_hot_of,
+                                 style_kept, swap_accuracy, swap_classes)
 
 
 def test_nearest_codes_is_the_argmin_of_distances():
@@ -140,3 +141,29 @@ def test_rows_below_do_not_change_the_logits_of_earlier_rows():
     tokens = np.random.default_rng(7).integers(0, 5, (3, 4, 4)).astype("int32")
     full = ops.convert_to_numpy(prior(tokens))
     assert np.allclose(ops.convert_to_numpy(prior(tokens[:, :2])), full[:, :2], atol=1e-6)
+
+
+def test_swap_accuracy_counts_only_the_other_classes_per_source():
+    y = np.array([0, 1])
+    predicted = np.tile(np.arange(3), (2, 1))  # every decode labelled as asked
+    predicted[1, 0] = 1  # source 1 (class 1): its swap to class 0 read as the source's class
+    acc, se, as_source = swap_accuracy(predicted, y)
+    assert np.isclose(acc, (1.0 + 0.5) / 2) and np.isclose(as_source, (0 + 0.5) / 2)
+    assert np.isclose(se, np.std([1.0, 0.5], ddof=1) / np.sqrt(2))
+
+
+def test_ink_mass_and_box_width():
+    images = np.zeros((2, 28, 28, 1), "float32")
+    images[0, 5:10, 3:9] = 1.0  # 5 rows × 6 columns
+    assert np.allclose(ink_mass(images), [30.0, 0.0]) and np.array_equal(box_width(images), [6.0, 0.0])
+
+
+def test_style_kept_finds_a_kept_statistic_and_not_a_shuffled_one():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    source = rng.random(120)
+    kept = source[:, None] + 0.01 * rng.random((120, 3))  # every swap keeps the source's ordering
+    result = style_kept(source, kept, y, n_boot=50)
+    assert result["swap"] > 0.95 and result["own"] > 0.95 and abs(result["control"]) < 0.3
+    noise = style_kept(source, rng.random((120, 3)), y, n_boot=50)
+    assert abs(noise["swap"]) < 0.3 and noise["swap_se"] > 0

@@ -8,28 +8,40 @@ import numpy as np
 from aeutils.exercises import Exercise, call
 
 
-def _check_straight_through(fn) -> str | None:
-    import tensorflow as tf
+def _influence(prior, tokens, i: int) -> np.ndarray:
+    """The true answer of q1: which of the 49 positions' logits change when token ``i`` (reading order) changes."""
+    from keras import ops
 
-    z_e = tf.Variable(np.array([[0.3, -1.2, 2.0], [0.9, 0.1, -0.4]], "float32"))
-    z_q = tf.constant(np.array([[0.0, -1.0, 2.5], [1.0, 0.0, 0.0]], "float32"))
-    weights = np.linspace(1, 2, 6).reshape(2, 3).astype("float32")
-    with tf.GradientTape() as tape:
-        out = call(fn, z_e, z_q)
-        total = tf.reduce_sum(tf.convert_to_tensor(out) * weights)
-    grad = tape.gradient(total, z_e)
-    out = np.asarray(out)
-    if out.shape != (2, 3):
-        return f"return one value per input number: shape (2, 3), not {out.shape}."
-    if np.allclose(out, z_e.numpy()):
-        return "the forward value must be z_q: the decoder has to see the codebook vectors."
-    if not np.allclose(out, z_q.numpy(), atol=1e-6):
-        return "the forward value must be z_q exactly: z_e + stop_gradient(z_q - z_e)."
-    if grad is None or np.allclose(np.asarray(grad), 0):
-        return ("no gradient reaches z_e: the lookup has none. Write z_e + stop_gradient(z_q - z_e), so the value is "
-                "z_q and the backward pass sees the identity.")
-    if not np.allclose(np.asarray(grad), weights):
-        return "the gradient must pass to z_e unchanged (the identity): stop the gradient of z_q − z_e only."
+    changed = np.array(tokens, copy=True)
+    r, c = divmod(i, tokens.shape[2])
+    changed[0, r, c] = (changed[0, r, c] + 1) % 8
+    before, after = (ops.convert_to_numpy(prior(t)) for t in (tokens, changed))
+    return (np.abs(before - after).max(axis=-1) > 1e-6).reshape(-1)
+
+
+def _check_influence(fn) -> str | None:
+    import keras
+
+    from aeutils.vq import build_pixelcnn
+
+    keras.utils.set_random_seed(0)
+    prior = build_pixelcnn(8, channels=8, blocks=2)
+    tokens = np.random.default_rng(0).integers(0, 8, (1, 7, 7)).astype("int32")
+    for i in (10, 24):
+        want = _influence(prior, tokens, i)
+        got = np.asarray(call(fn, prior, tokens, i))
+        if got.shape != (49,):
+            return f"return one True/False per position, in reading order: shape (49,), not {got.shape}."
+        got = got.astype(bool)
+        if got[i]:
+            return ("position i came out as influenced by its own token: compare the logits *at* each position "
+                    "before and after the change, and check you changed the token itself, not the logits.")
+        if np.array_equal(got, np.arange(49) > i):
+            return ("that is every later position: what causality *allows*. Measure what this network actually "
+                    "sees: run it on both grids and compare the logits position by position.")
+        if not np.array_equal(got, want):
+            return ("change tokens[0, i // 7, i % 7] to another code, run prior on both grids, and mark the positions "
+                    "whose logits differ (np.abs(a - b).max(-1) > 1e-6), reshaped to 49.")
     return None
 
 
@@ -72,10 +84,14 @@ def _check_perplexity(fn) -> str | None:
 
 
 q1 = Exercise(
-    "q1", _check_straight_through,
-    "ops.stop_gradient(t) has the value t and a zero gradient; add to z_e something whose value is z_q − z_e.",
-    "def straight_through(z_e, z_q):\n"
-    "    return z_e + ops.stop_gradient(z_q - z_e)",
+    "q1", _check_influence,
+    "Copy the grid, change the token at row i // 7, column i % 7, run prior on both and compare the logits.",
+    "def influenced(prior, tokens, i):\n"
+    "    changed = tokens.copy()\n"
+    "    changed[0, i // 7, i % 7] = (changed[0, i // 7, i % 7] + 1) % 8\n"
+    "    a = ops.convert_to_numpy(prior(tokens))\n"
+    "    b = ops.convert_to_numpy(prior(changed))\n"
+    "    return (np.abs(a - b).max(axis=-1) > 1e-6).reshape(-1)",
 )
 q2 = Exercise(
     "q2", _check_nearest_codes,
