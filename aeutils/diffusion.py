@@ -10,8 +10,9 @@ for the steps 1 … T, so ``alpha_bars[t]`` is ᾱ of step t + 1.
 - :class:`Denoiser` is an MLP ε_θ(z_t, t) with a sinusoidal time embedding, a ``keras.Model`` whose ``train_step``
   and ``test_step`` minimise the noise-prediction loss ‖ε − ε_θ(z_t, t)‖² (Ho's "simple" objective);
 - :func:`ddpm_sample` (ancestral sampling, every step) and :func:`ddim_sample` (Song et al. 2021, any subsequence of
-  the steps; ``eta=0`` is deterministic, starting where ᾱ_t ≥ 1e-3) run as batched NumPy loops around one compiled call of the network per
-  step. They take any noise predictor ``eps(z, t)``, so a test can hand them the true noise.
+  the steps; ``eta=0`` is deterministic, starting where ᾱ_t ≥ 1e-3) run as batched NumPy loops around one
+  compiled call of the network per step. They take any noise predictor ``eps(z, t)``, so a test can hand them the
+  true noise.
 
 Fast on a CPU because the codes are short (L numbers instead of 784 pixels): each step is a few small matrix
 products on a whole batch.
@@ -155,11 +156,14 @@ def noise_predictor(model: Denoiser):
 
 
 def ddpm_sample(eps, schedule: Schedule, n: int, latent_dim: int, seed: int = 0,
-                clip: float | None = None) -> np.ndarray:
+                clip: float | None = None, clipped: list | None = None) -> np.ndarray:
     """Ancestral sampling over all T steps (Ho et al., Algorithm 2): z_T ~ N(0, I), then z_{t−1} drawn from
     q(z_{t−1} | z_t, ẑ_0) with ẑ_0 = (z_t − √(1 − ᾱ_t) ε(z_t, t)) / √ᾱ_t: mean
     (√ᾱ_{t−1} β_t ẑ_0 + √α_t (1 − ᾱ_{t−1}) z_t) / (1 − ᾱ_t), variance β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), no noise
-    at the last step. Without ``clip`` this is Ho's ε form exactly; with it ẑ_0 is bounded to ±clip first."""
+    at the last step. Without ``clip`` this is Ho's ε form exactly; with it ẑ_0 is bounded to ±clip first, and
+    ``clipped``, if a list, receives the share of clipped coordinates at each step (step T first). At step T the
+    clip is DDPM's safeguard: unclipped, the step multiplies ε's error by β_T/√α_T (about 32 for the cosine
+    schedule), since ẑ_0 carries it ×1/√ᾱ_T (notebook 10)."""
     rng = np.random.default_rng(seed)
     b, a, ab = schedule.betas, schedule.alphas, schedule.alpha_bars
     z = rng.standard_normal((n, latent_dim))
@@ -167,7 +171,10 @@ def ddpm_sample(eps, schedule: Schedule, n: int, latent_dim: int, seed: int = 0,
         ab_prev = ab[t - 1] if t > 0 else 1.0
         z0 = (z - np.sqrt(1 - ab[t]) * eps(z, t)) / np.sqrt(ab[t])
         if clip is not None:
-            z0 = np.clip(z0, -clip, clip)
+            z0_clipped = np.clip(z0, -clip, clip)
+            if clipped is not None:
+                clipped.append(float(np.mean(z0_clipped != z0)))
+            z0 = z0_clipped
         z = (np.sqrt(ab_prev) * b[t] * z0 + np.sqrt(a[t]) * (1 - ab_prev) * z) / (1 - ab[t])
         if t > 0:
             z += np.sqrt(b[t] * (1 - ab_prev) / (1 - ab[t])) * rng.standard_normal(z.shape)

@@ -87,8 +87,11 @@ def test_short_ddim_does_not_inflate_the_spread_of_gaussian_codes():
     assert 0.6 * dim < spread(z) < 1.05 * dim and len(clipped) == 10 and max(clipped) < 1e-3
     naive = D.ddim_sample(_gaussian_eps(s, 0.01), s, n, dim, steps=10, seed=1, clip=4.5, min_alpha_bar=0.0)
     assert spread(naive) > 1.15 * dim  # the bug the default avoids
-    z = D.ddpm_sample(_gaussian_eps(s, 0.01), s, n, dim, seed=1, clip=4.5)
+    ddpm_clipped = []
+    z = D.ddpm_sample(_gaussian_eps(s, 0.01), s, n, dim, seed=1, clip=4.5, clipped=ddpm_clipped)
     assert abs(spread(z) / dim - 1) < 0.1
+    # DDPM's step T sees ẑ_0 = 0.01-errors × 1/√ᾱ_T: nearly every coordinate is clipped there, and rarely after
+    assert len(ddpm_clipped) == 1000 and ddpm_clipped[0] > 0.9 and max(ddpm_clipped[5:]) < 1e-3
 
 
 def test_ddim_recomputes_eps_from_the_clipped_z0():

@@ -166,7 +166,8 @@ def test_markdown_states_no_literal_results(path):
 
 
 # issue "Every number earns its place" (the appendix A1: issue 22); others follow
-CLAIMS_REQUIRED = {"01": 8, "02": 8, "03": 8, "04": 8, "05": 8, "06": 8, "07": 8, "08": 8, "A1": 8, "09": 8, "10": 8, "11": 8}
+CLAIMS_REQUIRED = {"01": 8, "02": 8, "03": 8, "04": 8, "05": 8, "06": 8, "07": 8, "08": 8, "A1": 8,
+                   "09": 8, "10": 8, "11": 8}
 
 
 def test_notebooks_check_their_comparisons_with_claims(nb):

@@ -9,8 +9,16 @@ import tensorflow as tf
 from keras import ops
 
 from aeutils import vq
-from aeutils.conditional import (ConditionalVAE, box_width, build_conditional_conv_vae, ink_mass, one_hot_of,
-                                 style_kept, swap_accuracy, swap_classes)
+from aeutils.conditional import (
+    ConditionalVAE,
+    box_width,
+    build_conditional_conv_vae,
+    ink_mass,
+    one_hot_of,
+    style_kept,
+    swap_accuracy,
+    swap_classes,
+)
 
 
 def test_nearest_codes_is_the_argmin_of_distances():
