@@ -63,23 +63,31 @@ def _check_nearest_codes(fn) -> str | None:
     return None
 
 
-def _check_perplexity(fn) -> str | None:
-    indices = np.array([[0, 0, 1], [1, 2, 0], [0, 3, 0]])
+def _check_bits_per_image(fn) -> str | None:
+    indices = np.array([[[0, 0, 1], [1, 2, 0]], [[0, 3, 0], [1, 1, 2]]])  # 2 images of 2×3 positions
     p = np.bincount(indices.ravel(), minlength=8) / indices.size
     nz = p[p > 0]
-    want = float(np.exp(-(nz * np.log(nz)).sum()))
+    entropy_bits = float(-(nz * np.log2(nz)).sum())
+    want = 6 * entropy_bits
     got = call(fn, indices, 8)
     if not np.isscalar(got) and np.ndim(got) != 0:
         return f"return one number, not an array of shape {np.shape(got)}."
     got = float(got)
-    if np.isclose(got, 4.0):
-        return "that counts the codes used; the perplexity weighs them by their frequencies: exp of the entropy."
-    if np.isclose(got, float(-(nz * np.log(nz)).sum())):
-        return "that is the entropy H in nats; the perplexity is exp(H)."
+    if np.isclose(got, want * np.log(2)):
+        return "that is in nats: take the entropy with log base 2 (np.log2) to count bits."
+    if np.isclose(got, entropy_bits):
+        return "that is the entropy of one position; an image has indices[0].size positions: multiply by it."
+    if np.isclose(got, 49 * entropy_bits):
+        return "these images have 6 positions, not 49: use indices[0].size, the positions of one image."
+    if np.isclose(got, 2 * want):
+        return "that is the whole set; per image means the positions of *one* image times the entropy."
+    if np.isclose(got, 6 * np.log2(4)):
+        return "that counts the codes used as if equally frequent; weigh them by their frequencies (the entropy)."
     if not np.isclose(got, want):
-        return "p = np.bincount(indices.ravel(), minlength=K) / indices.size; H = −Σ p log p over p > 0; return exp(H)."
-    if not np.isclose(float(call(fn, np.arange(5), 5)), 5.0):
-        return "five codes used equally often should give perplexity 5."
+        return ("p = np.bincount(np.ravel(indices), minlength=K) / np.size(indices); H = −Σ p log2 p over p > 0; "
+                "return np.size(indices[0]) * H.")
+    if not np.isclose(float(call(fn, np.arange(16).reshape(2, 8), 16)), 8 * 4.0):
+        return "16 codes used equally often carry log2 16 = 4 bits per position: 8 positions should give 32 bits."
     return None
 
 
@@ -100,10 +108,11 @@ q2 = Exercise(
     "    return ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(axis=-1).argmin(axis=1)",
 )
 q3 = Exercise(
-    "q3", _check_perplexity,
-    "np.bincount(indices.ravel(), minlength=K) counts each code; divide by the number of tokens.",
-    "def perplexity(indices, K):\n"
+    "q3", _check_bits_per_image,
+    "np.bincount(np.ravel(indices), minlength=K) counts each code; divide by the number of tokens to get the "
+    "frequencies, take the entropy in bits (np.log2), and multiply by the positions of one image, indices[0].size.",
+    "def bits_per_image(indices, K):\n"
     "    p = np.bincount(np.ravel(indices), minlength=K) / np.size(indices)\n"
     "    p = p[p > 0]\n"
-    "    return float(np.exp(-(p * np.log(p)).sum()))",
+    "    return float(np.size(indices[0]) * -(p * np.log2(p)).sum())",
 )
