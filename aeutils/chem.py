@@ -3,7 +3,8 @@
 As in MOSES (Polykovskiy et al. 2020) and GuacaMol (Brown et al. 2019): **validity** (the fraction of strings RDKit
 parses into a molecule), **uniqueness** (distinct canonical SMILES among the valid ones), **novelty** (distinct valid
 molecules absent from the training set), **internal diversity** (1 − mean Tanimoto similarity of Morgan
-fingerprints, radius 2, 2048 bits, over pairs of distinct molecules) and the distance between property
+fingerprints, radius 2, 2048 bits, over pairs of distinct molecules: close to MOSES's IntDiv1, which uses 1024 bits
+and averages over all pairs, each molecule with itself and duplicates included) and the distance between property
 distributions (QED, logP, molecular weight, and the synthetic-accessibility score when RDKit's Contrib ``sascorer``
 is importable) as scipy's 1-D Wasserstein distance. Taught in notebook 11.
 """
@@ -74,7 +75,8 @@ def tanimoto_to(query, smiles) -> np.ndarray:
 
 
 def internal_diversity(smiles, max_n: int = 1000, seed: int = 0) -> float:
-    """1 − mean Tanimoto similarity over pairs of distinct molecules (at most ``max_n`` drawn with ``seed``)."""
+    """1 − mean Tanimoto similarity over pairs of distinct molecules (at most ``max_n`` drawn with ``seed``). Close to
+    MOSES's IntDiv1, which uses 1024-bit fingerprints and all pairs, self-pairs and duplicates included."""
     smiles = list(dict.fromkeys(smiles))
     if len(smiles) < 2:
         return 0.0

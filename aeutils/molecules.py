@@ -8,10 +8,11 @@ closures (``%10``) whole; SELFIES (Krenn et al. 2020) are split into their brack
 
 :class:`SequenceVAE` is notebook 06's VAE on token sequences: a 1-D convolutional encoder, the series' own
 :class:`aeutils.vae.Sampling` layer, and a GRU decoder (:class:`GRUDecoder`) that either reads the previous token
-(teacher forcing: the true one in training) or only the code, repeated at every step (Gómez-Bombarelli et al. 2018),
-so that it cannot ignore the code. The reconstruction term is the cross-entropy of the tokens, summed over one
-molecule (padding masked out); the KL term is the closed form of :func:`aeutils.likelihoods.gaussian_kl`; ``beta``
-weights it and can be annealed. :func:`generate` decodes a batch of codes, greedily or by sampling.
+(teacher forcing: the true one in training, as in Gómez-Bombarelli et al. 2018's terminal GRU) or only the code,
+repeated at every step (the decoder of the ``keras-molecules`` implementation), so that it cannot ignore the code.
+The reconstruction term is the cross-entropy of the tokens, summed over one molecule (padding masked out); the KL
+term is the closed form of :func:`aeutils.likelihoods.gaussian_kl`; ``beta`` weights it and can be annealed.
+:func:`generate` decodes a batch of codes, greedily or by sampling.
 The field's metrics live in :mod:`aeutils.chem`.
 """
 
@@ -127,8 +128,9 @@ class GRUDecoder(keras.layers.Layer):
     """``(z, previous tokens[, state]) → (next-token logits, state)``. The code sets the GRU's initial state and is
     its input at every step. With ``teacher_forcing=True`` the input also holds the embedding of the previous token:
     in training the true one (one pass over the whole sequence), in :func:`generate` its own, one step at a time,
-    carrying ``state``. With ``teacher_forcing=False`` (Gómez-Bombarelli et al. 2018's decoder: the code repeated at
-    every step, no tokens read) ``tokens`` only sets the length, and the whole molecule must come from the code."""
+    carrying ``state`` (Gómez-Bombarelli et al. 2018's decoder is of this kind: a teacher-forced terminal GRU). With
+    ``teacher_forcing=False`` (the ``keras-molecules`` decoder: the code repeated at every step, no tokens read)
+    ``tokens`` only sets the length, and the whole molecule must come from the code."""
 
     def __init__(self, vocab_size: int, units: int = 256, embed_dim: int = 32, teacher_forcing: bool = True,
                  **kwargs):
@@ -263,8 +265,9 @@ class SequenceVAE(keras.Model):
 
 
 class KLAnnealing(keras.callbacks.Callback):
-    """β rises linearly from 0 to ``beta_max`` over the first ``warmup_epochs`` epochs (Bowman et al. 2016): the
-    decoder first learns to use the code, then the KL term pulls the codes towards the prior."""
+    """KL annealing (Bowman et al. 2016), set at the start of each epoch: β = ``beta_max`` · min(1, epoch /
+    ``warmup_epochs``), epochs counted from 0. With ``warmup_epochs=1``, β is 0 for the whole first epoch (a plain
+    autoencoder: the decoder first learns to use the code), then ``beta_max``."""
 
     def __init__(self, warmup_epochs: float, beta_max: float = 1.0):
         super().__init__()

@@ -78,6 +78,14 @@ def test_sequence_vae_trains_and_reuses_the_series_sampling_layer(teacher_forcin
     assert vae.predict(rows, verbose=0).shape == (4, 41, len(vocab))
 
 
+def test_kl_annealing_is_zero_for_the_warm_up_epoch_then_full():
+    vae, _, rows = _tiny_vae()
+    betas = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: betas.append(float(vae.beta)))
+    vae.fit(rows, epochs=3, batch_size=4, verbose=0, callbacks=[molecules.KLAnnealing(1), record])
+    assert betas == [0.0, 1.0, 1.0]  # β = 0 for all of the first epoch (a plain autoencoder), then 1
+
+
 def test_free_bits_floor_the_charged_kl_not_the_reported_one():
     vae, _, rows = _tiny_vae(free_bits=2.0)
     _, kl, _, charged = vae.terms(rows)

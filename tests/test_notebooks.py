@@ -55,6 +55,12 @@ def test_committed_clean(nb):
             assert key not in cell.get("metadata", {}), f"{key} metadata committed"
 
 
+def test_kernel_and_language_declared(nb):
+    """Jupyter, Colab and papermill (which needs the language to inject quick-mode parameters) read these."""
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "no python3 kernelspec"
+    assert nb.metadata.get("language_info", {}).get("name") == "python", "no language_info"
+
+
 def test_title_cell_has_own_colab_badge_and_anatomy(nb):
     title = nb.cells[0]
     assert title.cell_type == "markdown"
