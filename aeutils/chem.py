@@ -93,6 +93,12 @@ def properties(smiles) -> dict[str, np.ndarray]:
     return {name: np.array([fn(m) for m in mols], float) for name, fn in PROPERTIES.items()}
 
 
+def qed(smiles) -> np.ndarray:
+    """QED (Bickerton et al. 2012) of each string, NaN where it is no valid molecule (notebook 11's optimisation)."""
+    mols = [to_mol(s) for s in smiles]
+    return np.array([np.nan if m is None else QED.qed(m) for m in mols], float)
+
+
 def generation_metrics(generated, training_canonical: set) -> dict:
     """Validity, uniqueness, novelty and internal diversity of generated strings. Uniqueness is over the valid
     strings; novelty over the distinct valid molecules; both 0 when nothing is valid."""

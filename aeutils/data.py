@@ -258,6 +258,25 @@ MOLECULE_FILES = {
 MOLECULE_ORIGIN = "https://raw.githubusercontent.com/autoencoder-tutorials/autoencoders/main/data/"
 
 
+class WeightsError(RuntimeError):
+    """A shipped model file (``aeutils/weights/``) is missing or is not the file its SHA-256 names."""
+
+
+def verified_weights(path, sha256: str, script: str, constant: str, error=WeightsError) -> Path:
+    """``path`` after checking that its SHA-256 is ``sha256``; otherwise ``error`` says which file, both hashes, the
+    ``script`` that rebuilds it and the ``constant`` to update after retraining on purpose (notebooks 06, 11)."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"the shipped model {path} is missing: reinstall aeutils, or rebuild it with {script} "
+                    "(see aeutils/weights/README.md).")
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    if found != sha256:
+        raise error(f"{path} does not match its checksum.\n  expected SHA-256: {sha256}\n  found:            {found}\n"
+                    f"The file is corrupt or was replaced; reinstall aeutils (or, after retraining it on purpose with "
+                    f"{script}, update {constant}).")
+    return path
+
+
 def read_smiles(path: str | os.PathLike, sha256: str) -> list[str]:
     """The SMILES of a gzipped one-per-line file, after checking the SHA-256 of its decompressed bytes."""
     path = Path(path)

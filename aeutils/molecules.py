@@ -19,18 +19,24 @@ The field's metrics live in :mod:`aeutils.chem`.
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from aeutils.data import verified_weights
 from aeutils.likelihoods import gaussian_kl
 from aeutils.vae import LOG_VAR_LIMIT, VAE, Sampling
 
 PACKAGE = "aeutils"
 SPECIALS = ("<pad>", "<bos>", "<eos>")
 PAD, BOS, EOS = 0, 1, 2
+PRETRAINED_SHA256 = {  # scripts/train_molecule_vae.py prints them; aeutils/weights/README.md has the facts
+    "selfies": "fac6f7b59555280d30ce1a1aa9b746dcc9edbfdc8da7561633a343efd788111d",
+    "smiles": "2c0106d6aa8a9bd9379e63b422409b9dc3aa2d6ffbdcf94089dae9988184d6d0",
+}
 SMILES_REGEX = re.compile(
     r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|%[0-9]{2}|[0-9])"
 )
@@ -182,12 +188,14 @@ class SequenceVAE(keras.Model):
     reads tokens). ``beta`` is a non-trainable variable: :class:`KLAnnealing` changes it during ``fit``.
     ``free_bits`` (nats per latent unit, Kingma et al. 2016) charges each unit at least that much KL in the
     *training loss*, averaged over the batch, so the optimiser gains nothing by closing a unit below it; the ``kl``
-    metric is always the true KL. The structure follows
-    :class:`aeutils.vae.VAE`."""
+    metric is always the true KL. ``tokens`` (a :class:`Vocab`'s ``itos``, optional) travels with the saved model,
+    so a loaded model brings its vocabulary. The structure follows :class:`aeutils.vae.VAE`."""
 
-    def __init__(self, encoder, decoder, beta: float = 1.0, free_bits: float = 0.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta: float = 1.0, free_bits: float = 0.0, seed=None, tokens=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder, self.seed, self.free_bits = encoder, decoder, seed, float(free_bits)
+        self.tokens = None if tokens is None else list(tokens)
         self._beta = self.add_weight(shape=(), initializer=keras.initializers.Constant(float(beta)), trainable=False,
                                      name="beta", dtype="float32")
         self.sampling = Sampling(seed=seed, name="sampling")
@@ -211,6 +219,18 @@ class SequenceVAE(keras.Model):
     @property
     def metrics(self):
         return self.trackers
+
+    @property
+    def vocab(self) -> Vocab:
+        """The vocabulary the model was built with (its ``tokens``)."""
+        if self.tokens is None:
+            raise ValueError("this model was built without tokens=: it does not know its vocabulary")
+        return Vocab(self.tokens)
+
+    @property
+    def max_len(self) -> int:
+        """The most tokens of a molecule the model reads (its rows hold ``<bos>``, those tokens and ``<eos>``)."""
+        return int(self.encoder.inputs[0].shape[1]) - 1
 
     def posterior(self, rows, training: bool = False):
         """``(z_mean, z_log_var)`` of token rows (with ``<bos>``), log σ² clipped as in :class:`aeutils.vae.VAE`."""
@@ -259,7 +279,7 @@ class SequenceVAE(keras.Model):
     def get_config(self):
         return {**super().get_config(), "encoder": keras.saving.serialize_keras_object(self.encoder),
                 "decoder": keras.saving.serialize_keras_object(self.decoder), "beta": self.beta, "seed": self.seed,
-                "free_bits": self.free_bits}
+                "free_bits": self.free_bits, "tokens": self.tokens}
 
     from_config = classmethod(VAE.from_config.__func__)  # the same: deserialise encoder and decoder, then cls(...)
 
@@ -329,3 +349,39 @@ def _generate_stepwise(decoder, z, max_len, temperature, seed, never, first) -> 
         if done.all():
             break
     return out
+
+
+def load_pretrained(representation: str) -> SequenceVAE:
+    """Notebook 11's VAE for ``"smiles"`` or ``"selfies"``, trained for longer than a notebook can by
+    ``scripts/train_molecule_vae.py``, its SHA-256 checked, loaded with ``safe_mode=True`` and compiled with a fresh
+    Adam optimizer (the file holds no optimizer state)."""
+    if representation not in PRETRAINED_SHA256:
+        raise ValueError(f"representation must be one of {sorted(PRETRAINED_SHA256)}, not {representation!r}")
+    path = verified_weights(files("aeutils") / "weights" / f"molecule_vae_{representation}.keras",
+                            PRETRAINED_SHA256[representation], "scripts/train_molecule_vae.py",
+                            "aeutils.molecules.PRETRAINED_SHA256")
+    vae = keras.saving.load_model(path, compile=False, safe_mode=True)
+    vae.compile(optimizer=keras.optimizers.Adam(2e-3))  # the script's optimizer, fresh: evaluate and fit work
+    return vae
+
+
+def rows_of(vae: SequenceVAE, smiles, representation: str) -> tuple[np.ndarray, list[int]]:
+    """Token rows, in the model's vocabulary, of the molecules that fit it and its ``max_len``, and their indices in
+    ``smiles`` (the others are left out)."""
+    vocab, seqs = vae.vocab, [TOKENISERS[representation](s) for s in smiles]
+    kept = [i for i, t in enumerate(seqs) if vocab.fits(t, vae.max_len)]
+    return vocab.encode([seqs[i] for i in kept], vae.max_len), kept
+
+
+def encode_smiles(vae: SequenceVAE, smiles, representation: str) -> tuple[np.ndarray, list[int]]:
+    """Posterior means of the molecules that fit the model (:func:`rows_of`), and their indices in ``smiles``."""
+    rows, kept = rows_of(vae, smiles, representation)
+    if not kept:
+        return np.zeros((0, vae.encoder.outputs[0].shape[-1]), np.float32), kept
+    return ops.convert_to_numpy(vae.posterior(rows)[0]), kept
+
+
+def decode_smiles(vae: SequenceVAE, z, representation: str, temperature: float = 0.0, seed: int = 0) -> list[str]:
+    """SMILES decoded from codes ``z`` (:func:`generate`; SELFIES are converted to SMILES)."""
+    ids = generate(vae.decoder, z, vae.max_len, temperature=temperature, seed=seed)
+    return [tokens_to_smiles(t, representation) for t in vae.vocab.decode(ids)]

@@ -72,6 +72,13 @@ def claim(name: str, holds, statement: str) -> bool:
     return holds
 
 
+def noise_margin(reference: float, *standard_errors: float, relative: float = 0.05) -> float:
+    """The series' rule for a gap worth a claim: it must exceed both ``relative`` (5 %) of ``|reference|`` and two
+    standard errors of the difference, ``2·sqrt(Σ se²)`` (independent estimates; pass one paired standard error for a
+    paired difference). Used by notebooks 07, 09 and 10."""
+    return max(relative * abs(reference), 2 * math.hypot(*standard_errors))
+
+
 def note_machine(facts: dict) -> None:
     """Append the kernel's machine facts (called by :func:`aeutils.notebook.setup`): the harness stores these,
     not its own process's, beside the notebook's results."""

@@ -19,7 +19,6 @@ Images come in any of the layouts ``(n, 28, 28)``, ``(n, 784)``, ``(n, 28, 28, 1
 from __future__ import annotations
 
 import functools
-import hashlib
 import warnings
 from dataclasses import dataclass
 from importlib.resources import files
@@ -29,6 +28,8 @@ import numpy as np
 from scipy.linalg import LinAlgWarning, sqrtm
 from sklearn.neighbors import NearestNeighbors
 
+from aeutils.data import WeightsError, verified_weights
+
 CLASSIFIER_FILE = Path(str(files("aeutils") / "weights" / "fashion_classifier.keras"))
 CLASSIFIER_SHA256 = "2d81582e2040166e790ffbd21f53f0550a21695f33090dfcaee56d186b0fb951"
 FEATURE_LAYER = "features"
@@ -37,7 +38,7 @@ MIN_SHARE = 0.5 / N_CLASSES  # coverage counts a class holding at least half of 
 BATCH_SIZE = 1000
 
 
-class ClassifierError(RuntimeError):
+class ClassifierError(WeightsError):
     """The shipped classifier's file is missing or is not the file :data:`CLASSIFIER_SHA256` names."""
 
 
@@ -51,16 +52,8 @@ class Embedding:
 
 def verify_classifier(path=CLASSIFIER_FILE, sha256: str = CLASSIFIER_SHA256) -> Path:
     """``path`` after checking that its SHA-256 is ``sha256``; a :class:`ClassifierError` names both otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise ClassifierError(f"the scores' classifier {path} is missing: reinstall aeutils, or rebuild it with "
-                              "scripts/train_classifier.py (see aeutils/weights/README.md).")
-    found = hashlib.sha256(path.read_bytes()).hexdigest()
-    if found != sha256:
-        raise ClassifierError(f"{path} does not match its checksum.\n  expected SHA-256: {sha256}\n"
-                              f"  found:            {found}\nThe file is corrupt or was replaced; reinstall aeutils "
-                              "(or, after retraining it on purpose, update aeutils.scores.CLASSIFIER_SHA256).")
-    return path
+    return verified_weights(path, sha256, "scripts/train_classifier.py", "aeutils.scores.CLASSIFIER_SHA256",
+                            ClassifierError)
 
 
 @functools.lru_cache(maxsize=1)

@@ -260,8 +260,14 @@ METRICS: dict[str, dict[str, str]] = {
                            ("exact", "exact greedy reconstructions of validation molecules"),
                            ("similarity", "mean Tanimoto of validation molecules to their greedy reconstructions"),
                            ("validity", "validity of prior samples"), ("uniqueness", "uniqueness of prior samples"))},
-        **{f"nb11.epoch_s_{r}": f"{r.upper()} VAE, seconds per training epoch" for r in ("smiles", "selfies")},
-        **{f"nb11.{r}_{m}": f"{r.upper()} VAE, 1 000 prior samples (sampled tokens): {what}"
+        "nb11.epoch_s_selfies": "section 4's teacher-forced SELFIES VAE, seconds per training epoch",
+        **{f"nb11.shipped_selfies_{m}_val": f"shipped SELFIES VAE (40 epochs, scripts/train_molecule_vae.py): {what}"
+           for m, what in (("kl", "validation KL (nats per molecule)"), ("active", "validation active units"),
+                           ("exact", "exact greedy reconstructions of validation molecules"),
+                           ("similarity", "mean Tanimoto of validation molecules to their greedy reconstructions"),
+                           ("shuffled", "the same reconstructions scored against other validation molecules"),
+                           ("validity", "validity of prior samples"), ("uniqueness", "uniqueness of prior samples"))},
+        **{f"nb11.{r}_{m}": f"shipped {r.upper()} VAE, 1 000 prior samples (sampled tokens): {what}"
            for r in ("smiles", "selfies")
            for m, what in (("validity", "fraction RDKit parses"), ("uniqueness", "distinct among the valid"),
                            ("novelty", "distinct valid ones absent from the training file"),
@@ -270,6 +276,11 @@ METRICS: dict[str, dict[str, str]] = {
         "nb11.qed_gain_val": "mean QED of the decoded valid molecules after − before gradient steps on the code, "
                              "the lowest-QED validation molecules",
         "nb11.opt_validity_end_val": "validity of the decoded molecules after the last gradient step",
+        "nb11.qed_gain_search_val": "mean QED of the decoded valid molecules after − before a local search in the "
+                                    "latent space guided by RDKit's QED, the same starting codes",
+        "nb11.search_similarity_val": "local search: mean Tanimoto of each final molecule to its decoded start",
+        "nb11.prior_best_similarity_val": "best of as many prior samples (same oracle calls): mean Tanimoto to the "
+                                          "decoded start",
         **{f"nb11.{r}_reconstruction_test": f"{r.upper()} VAE, exact canonical reconstructions of test molecules"
            for r in ("smiles", "selfies")},
         **{f"nb11.{r}_wasserstein_{k}_test": f"{r.upper()} VAE prior samples vs test molecules, Wasserstein of {k}"
@@ -440,8 +451,10 @@ TARGETS: dict[str, list[Target]] = {
         Target("SELFIES VAE prior samples: validity", "nb11.selfies_validity", ">=", 0.99),
         Target("SELFIES VAE prior samples: uniqueness", "nb11.selfies_uniqueness", ">=", 0.95),
         Target("SELFIES VAE prior samples: novelty", "nb11.selfies_novelty", ">=", 0.8),
-        Target("latent optimisation raises the mean QED of decoded valid molecules (validation)",
-               "nb11.qed_gain_val", ">=", 0.1),
+        Target("latent optimisation, gradient steps on a code→QED regressor: mean QED gain of decoded valid "
+               "molecules (validation)", "nb11.qed_gain_val", ">=", 0.1),
+        Target("latent optimisation, local search guided by RDKit's QED: mean QED gain of decoded valid molecules "
+               "(validation)", "nb11.qed_gain_search_val", ">=", 0.1),
         _time_target("11_molecules"),
     ],
     "A1_training_on_many_devices": [

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from aeutils import chem, molecules
+from aeutils import chem, data, molecules
 from aeutils.vae import Sampling
 
 SMILES = ["CC(C)Cc1ccc(C(C)C(=O)O)cc1", "CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21", "Brc1ccc[nH]1", "C[C@@H](O)c1ccccc1"]
@@ -62,7 +62,7 @@ def _tiny_vae(free_bits=0.0, teacher_forcing=True):
     keras.utils.set_random_seed(0)
     encoder = molecules.conv_encoder(len(vocab), 41, 4, hidden=16)
     vae = molecules.SequenceVAE(encoder, molecules.GRUDecoder(len(vocab), 16, 8, teacher_forcing),
-                                  free_bits=free_bits, seed=0)
+                                  free_bits=free_bits, seed=0, tokens=vocab.itos)
     vae.compile(optimizer=keras.optimizers.Adam(1e-2))
     return vae, vocab, rows
 
@@ -127,4 +127,43 @@ def test_sequence_vae_saves_and_loads(tmp_path, teacher_forcing):
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, molecules.SequenceVAE) and loaded.free_bits == 0.5
     assert loaded.decoder.teacher_forcing == teacher_forcing
+    assert loaded.vocab.itos == vae.vocab.itos and loaded.max_len == 40  # the vocabulary travels with the model
     np.testing.assert_allclose(loaded.predict(rows, verbose=0), vae.predict(rows, verbose=0), atol=1e-5)
+
+
+def test_rows_encode_and_decode_smiles_keep_only_what_fits():
+    vae, vocab, rows = _tiny_vae()
+    smiles = [SMILES[0], "CC[Si](C)C", SMILES[2], "C" * 41]  # an unknown token; a molecule too long
+    got, kept = molecules.rows_of(vae, smiles, "smiles")
+    assert kept == [0, 2] and (got == rows[[0, 2]]).all()
+    z, kept = molecules.encode_smiles(vae, smiles, "smiles")
+    assert z.shape == (2, 4) and kept == [0, 2]
+    np.testing.assert_allclose(z, keras.ops.convert_to_numpy(vae.posterior(rows[[0, 2]])[0]), atol=1e-6)
+    decoded = molecules.decode_smiles(vae, z, "smiles")
+    assert len(decoded) == 2 and all(isinstance(s, str) for s in decoded)
+    assert molecules.encode_smiles(vae, ["CC[Si](C)C"], "smiles")[0].shape == (0, 4)
+    with pytest.raises(ValueError, match="without tokens"):
+        molecules.SequenceVAE(vae.encoder, vae.decoder).vocab
+
+
+def test_load_pretrained_checks_the_file(monkeypatch):
+    with pytest.raises(ValueError, match="representation"):
+        molecules.load_pretrained("inchi")
+    monkeypatch.setitem(molecules.PRETRAINED_SHA256, "selfies", "0" * 64)
+    with pytest.raises(data.WeightsError, match="does not match its checksum"):
+        molecules.load_pretrained("selfies")
+
+
+@pytest.mark.parametrize("rep", ["smiles", "selfies"])
+def test_shipped_models_load_and_carry_their_vocabulary(rep):
+    vae = molecules.load_pretrained(rep)
+    assert isinstance(vae, molecules.SequenceVAE) and vae.decoder.teacher_forcing and vae.max_len == 48
+    z, kept = molecules.encode_smiles(vae, SMILES[:2], rep)
+    assert kept == [0, 1] and z.shape == (2, 32) and np.isfinite(z).all()
+    assert all(chem.canonical(s) is not None for s in molecules.decode_smiles(vae, z, rep)) or rep == "smiles"
+
+
+def test_qed_is_nan_for_invalid_strings_only():
+    got = chem.qed(["CCO", "C(C", "", SMILES[1]])
+    assert np.isnan(got[1]) and np.isnan(got[2]) and 0 < got[0] < 1 and 0 < got[3] < 1
+    np.testing.assert_allclose(got[[0, 3]], chem.properties(["CCO", SMILES[1]])["QED"])

@@ -242,3 +242,11 @@ def test_the_kernels_machine_is_stored(repo):
     assert run.main(["--full", "--root", str(repo), str(nb)]) == 0
     assert json.loads((repo / "results" / "full.json").read_text())["notebooks"]["99_demo"]["machine"] == facts
     assert "on 99 CPUs (kernel-cpu)" in (repo / "docs" / "RESULTS.md").read_text()
+
+
+def test_noise_margin_is_the_larger_of_five_percent_and_two_standard_errors():
+    from aeutils.results import noise_margin
+
+    assert noise_margin(10.0, 0.1, 0.2) == pytest.approx(0.5)  # 5 % of 10 beats 2·hypot(0.1, 0.2) ≈ 0.447
+    assert noise_margin(1.0, 0.3, 0.4) == pytest.approx(1.0)  # 2·hypot(0.3, 0.4) = 1.0 beats 0.05
+    assert noise_margin(-4.0, 0.0) == pytest.approx(0.2) and noise_margin(2.0, 0.3, relative=0.5) == pytest.approx(1.0)
