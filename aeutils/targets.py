@@ -261,7 +261,8 @@ METRICS: dict[str, dict[str, str]] = {
                            ("similarity", "mean Tanimoto of validation molecules to their greedy reconstructions"),
                            ("validity", "validity of prior samples"), ("uniqueness", "uniqueness of prior samples"))},
         "nb11.epoch_s_selfies": "section 4's teacher-forced SELFIES VAE, seconds per training epoch",
-        **{f"nb11.shipped_selfies_{m}_val": f"shipped SELFIES VAE (40 epochs, scripts/train_molecule_vae.py): {what}"
+        **{f"nb11.shipped_{r}_{m}_val": f"shipped {r.upper()} VAE (40 epochs, scripts/train_molecule_vae.py): {what}"
+           for r in ("smiles", "selfies")
            for m, what in (("kl", "validation KL (nats per molecule)"), ("active", "validation active units"),
                            ("exact", "exact greedy reconstructions of validation molecules"),
                            ("similarity", "mean Tanimoto of validation molecules to their greedy reconstructions"),
@@ -296,9 +297,17 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 
+# Measures of samples drawn from a model's prior that involve no held-out data (notebook 11's MOSES metrics).
+PRIOR_SAMPLE_METRICS = {f"nb11.{r}_{m}" for r in ("smiles", "selfies")
+                        for m in ("validity", "uniqueness", "novelty", "internal_diversity")}
+
+
 def split_of(metric: str) -> str:
     """The data split a metric is measured on, read from its name: ``…_val`` is validation, ``…_s``/``wall_s``
-    are seconds, anything else is the test set (or, for settings such as ``nb04.gamma``, a choice)."""
+    are seconds, :data:`PRIOR_SAMPLE_METRICS` are prior samples, anything else is the test set (or, for settings
+    such as ``nb04.gamma``, a choice)."""
+    if metric in PRIOR_SAMPLE_METRICS:
+        return "prior samples"
     if metric.endswith("_val") or "_val_" in metric:
         return "validation"
     if metric.endswith("wall_s") or metric.split(".")[-1].startswith("epoch_s"):

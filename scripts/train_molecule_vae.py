@@ -2,15 +2,16 @@
 
     OMP_NUM_THREADS=1 python scripts/train_molecule_vae.py --rep selfies --epochs 40 --free-bits 1.0
 
-The model, data split, tokens and loss are notebook 11's (``aeutils.molecules``): the 48 000 training molecules
-left after the seeded 2 000-molecule validation split of ``data/moses_train_50k.smi.gz``, molecules whose SMILES
-or SELFIES exceed ``MAX_LEN`` tokens left out, the vocabulary of the training molecules, a 1-D convolutional encoder,
-a teacher-forced GRU decoder, β = 0 for the first epoch then 1, free bits. The epoch with the lowest validation
-loss (−ELBO with the free-bits floor) is kept. The test file is not read. On the validation molecules the script
-prints what notebook 11 measures: exact and Tanimoto reconstruction (greedy, posterior mean) against the same
-reconstructions shuffled, and validity and uniqueness of 1 000 prior samples (temperature 1). The model is saved
-without optimizer state, with its vocabulary in its config; copy the printed SHA-256 into
-``aeutils.molecules.PRETRAINED_SHA256`` and the facts into ``aeutils/weights/README.md``.
+The model, data split, tokens and loss are notebook 11's (``aeutils.molecules``): the 48 000 training molecules left
+after the seeded 2 000-molecule validation split of ``data/moses_train_50k.smi.gz``, molecules whose SMILES or
+SELFIES exceed ``MAX_LEN`` tokens left out, the vocabulary of the training molecules, a 1-D convolutional encoder, a
+teacher-forced GRU decoder, β = 0 for the first epoch then 1, free bits. The epoch with the lowest validation loss
+(reconstruction + the true KL, the −ELBO; the free-bits floor only shapes the training loss) is kept. The test file
+is not read. On the validation molecules the script prints what notebook 11 measures: exact and Tanimoto
+reconstruction (greedy, posterior mean) against the same reconstructions shuffled, and validity and uniqueness of
+1000 prior samples (temperature 1). The model is saved without optimizer state, with its vocabulary in its config;
+copy the printed SHA-256 into ``aeutils.molecules.PRETRAINED_SHA256`` and the facts into
+``aeutils/weights/README.md``.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def test_rows_encode_and_decode_smiles_keep_only_what_fits():
     assert len(decoded) == 2 and all(isinstance(s, str) for s in decoded)
     assert molecules.encode_smiles(vae, ["CC[Si](C)C"], "smiles")[0].shape == (0, 4)
     with pytest.raises(ValueError, match="without tokens"):
-        molecules.SequenceVAE(vae.encoder, vae.decoder).vocab
+        _ = molecules.SequenceVAE(vae.encoder, vae.decoder).vocab
 
 
 def test_load_pretrained_checks_the_file(monkeypatch):
