@@ -308,6 +308,8 @@ def split_of(metric: str) -> str:
     such as ``nb04.gamma``, a choice)."""
     if metric in PRIOR_SAMPLE_METRICS:
         return "prior samples"
+    if metric == "nb11.interpolation_validity":
+        return "two drugs"
     if metric.endswith("_val") or "_val_" in metric:
         return "validation"
     if metric.endswith("wall_s") or metric.split(".")[-1].startswith("epoch_s"):
