@@ -74,6 +74,12 @@ def tanimoto_to(query, smiles) -> np.ndarray:
     return np.asarray(DataStructs.BulkTanimotoSimilarity(fingerprints([query])[0], fingerprints(smiles)))
 
 
+def paired_tanimoto(originals, decoded) -> np.ndarray:
+    """Tanimoto similarity of each original to the string beside it in ``decoded``, 0 where that string is no valid
+    molecule (notebook 11's reconstructions and neighbours; ``scripts/train_molecule_vae.py``)."""
+    return np.array([tanimoto_to(a, [b])[0] if canonical(b) else 0.0 for a, b in zip(originals, decoded)])
+
+
 def internal_diversity(smiles, max_n: int = 1000, seed: int = 0) -> float:
     """1 − mean Tanimoto similarity over pairs of distinct molecules (at most ``max_n`` drawn with ``seed``). Close to
     MOSES's IntDiv1, which uses 1024-bit fingerprints and all pairs, self-pairs and duplicates included."""

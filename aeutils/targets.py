@@ -297,19 +297,19 @@ METRICS: dict[str, dict[str, str]] = {
     },
 }
 
-# Measures of samples drawn from a model's prior that involve no held-out data (notebook 11's MOSES metrics).
-PRIOR_SAMPLE_METRICS = {f"nb11.{r}_{m}" for r in ("smiles", "selfies")
-                        for m in ("validity", "uniqueness", "novelty", "internal_diversity")}
+# Metrics measured on no data split, with what they are measured on: notebook 11's MOSES metrics of prior samples
+# and its path between two drugs.
+SPLIT_OVERRIDES = {**{f"nb11.{r}_{m}": "prior samples" for r in ("smiles", "selfies")
+                      for m in ("validity", "uniqueness", "novelty", "internal_diversity")},
+                   "nb11.interpolation_validity": "two drugs"}
 
 
 def split_of(metric: str) -> str:
     """The data split a metric is measured on, read from its name: ``…_val`` is validation, ``…_s``/``wall_s``
-    are seconds, :data:`PRIOR_SAMPLE_METRICS` are prior samples, anything else is the test set (or, for settings
-    such as ``nb04.gamma``, a choice)."""
-    if metric in PRIOR_SAMPLE_METRICS:
-        return "prior samples"
-    if metric == "nb11.interpolation_validity":
-        return "two drugs"
+    are seconds, :data:`SPLIT_OVERRIDES` say what theirs are measured on, anything else is the test set (or, for
+    settings such as ``nb04.gamma``, a choice)."""
+    if metric in SPLIT_OVERRIDES:
+        return SPLIT_OVERRIDES[metric]
     if metric.endswith("_val") or "_val_" in metric:
         return "validation"
     if metric.endswith("wall_s") or metric.split(".")[-1].startswith("epoch_s"):

@@ -41,17 +41,13 @@ def split():
     return [train_all[i] for i in order[N_VAL:]], [train_all[i] for i in order[:N_VAL]], train_all
 
 
-def rows_of(smiles, rep, vocab=None):
+def training_rows(smiles, rep):
     """Token rows of the molecules whose SMILES and SELFIES both fit ``MAX_LEN`` (notebook 11's rule for training),
-    or, given a vocabulary, of those that fit it; returns (rows, vocabulary, kept SMILES)."""
+    and the vocabulary of all of them: (rows, vocabulary)."""
     seqs = {r: [molecules.TOKENISERS[r](s) for s in smiles] for r in molecules.TOKENISERS}
-    if vocab is None:
-        keep = [all(len(seqs[r][i]) <= MAX_LEN for r in seqs) for i in range(len(smiles))]
-        vocab = molecules.Vocab.from_sequences(seqs[rep])
-    else:
-        keep = [vocab.fits(t, MAX_LEN) for t in seqs[rep]]
-    kept = [i for i, k in enumerate(keep) if k]
-    return vocab.encode([seqs[rep][i] for i in kept], MAX_LEN), vocab, [smiles[i] for i in kept]
+    vocab = molecules.Vocab.from_sequences(seqs[rep])
+    kept = [i for i in range(len(smiles)) if all(len(seqs[r][i]) <= MAX_LEN for r in seqs)]
+    return vocab.encode([seqs[rep][i] for i in kept], MAX_LEN), vocab
 
 
 def build(vocab, free_bits, seed):
@@ -64,24 +60,17 @@ def build(vocab, free_bits, seed):
     return vae
 
 
-def report(vae, vocab, rep, val_rows, train_canonical):
+def report(vae, rep, val_rows, train_canonical):
     """Validation measures of notebook 11's section 4."""
-    def decode(z, temperature=0.0):
-        ids = molecules.generate(vae.decoder, z, MAX_LEN, temperature=temperature, seed=2)
-        return [molecules.tokens_to_smiles(t, rep) for t in vocab.decode(ids)]
-
-    originals = [molecules.tokens_to_smiles(t, rep) for t in vocab.decode(val_rows)]
-    rebuilt = decode(keras.ops.convert_to_numpy(vae.posterior(val_rows)[0]))
+    originals = [molecules.tokens_to_smiles(t, rep) for t in vae.vocab.decode(val_rows)]
+    rebuilt = molecules.decode_smiles(vae, keras.ops.convert_to_numpy(vae.posterior(val_rows)[0]), rep, seed=2)
     shuffled = [rebuilt[i] for i in np.random.default_rng(3).permutation(len(rebuilt))]
-
-    def similarity(decoded):
-        return float(np.mean([chem.tanimoto_to(a, [b])[0] if chem.canonical(b) else 0.0
-                              for a, b in zip(originals, decoded)]))
-
-    prior = chem.generation_metrics(decode(np.random.default_rng(2).normal(size=(1000, LATENT_DIM)).astype("float32"),
-                                           temperature=1.0), train_canonical)
+    z_prior = np.random.default_rng(2).normal(size=(1000, LATENT_DIM)).astype("float32")
+    prior = chem.generation_metrics(molecules.decode_smiles(vae, z_prior, rep, temperature=1.0, seed=2),
+                                    train_canonical)
     return {"exact": float(np.mean([chem.canonical(a) == chem.canonical(b) for a, b in zip(originals, rebuilt)])),
-            "tanimoto": similarity(rebuilt), "shuffled": similarity(shuffled),
+            "tanimoto": float(chem.paired_tanimoto(originals, rebuilt).mean()),
+            "shuffled": float(chem.paired_tanimoto(originals, shuffled).mean()),
             "validity": prior["validity"], "uniqueness": prior["uniqueness"]}
 
 
@@ -95,9 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or WEIGHTS / f"molecule_vae_{args.rep}.keras"
     train_smiles, val_smiles, train_all = split()
-    rows, vocab, _ = rows_of(train_smiles, args.rep)
-    val_rows, _, _ = rows_of(val_smiles, args.rep, vocab)
+    rows, vocab = training_rows(train_smiles, args.rep)
     vae = build(vocab, args.free_bits, args.seed)
+    val_rows, _ = molecules.rows_of(vae, val_smiles, args.rep)
     keep_best = keras.callbacks.EarlyStopping("val_loss", patience=args.epochs, restore_best_weights=True,
                                               start_from_epoch=1)  # epoch 1 has β = 0: its loss is no ELBO
     line = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: print(
@@ -112,7 +101,7 @@ def main() -> None:
     plain.set_weights(vae.get_weights())
     out.parent.mkdir(parents=True, exist_ok=True)
     plain.save(out)
-    facts = report(plain, vocab, args.rep, val_rows, set(chem.canonical_all(train_all)))
+    facts = report(plain, args.rep, val_rows, set(chem.canonical_all(train_all)))
     print(f"{args.rep}: {plain.count_params()} parameters, vocabulary {len(vocab)}, training rows {len(rows)} | "
           f"epochs {args.epochs}, kept {best + 1} (validation loss {val_loss[best]:.2f}, KL "
           f"{history.history['val_kl'][best]:.2f}) | {seconds:.0f} s | free bits {args.free_bits} | seed {args.seed}")

@@ -167,3 +167,9 @@ def test_qed_is_nan_for_invalid_strings_only():
     got = chem.qed(["CCO", "C(C", "", SMILES[1]])
     assert np.isnan(got[1]) and np.isnan(got[2]) and 0 < got[0] < 1 and 0 < got[3] < 1
     np.testing.assert_allclose(got[[0, 3]], chem.properties(["CCO", SMILES[1]])["QED"])
+
+
+def test_paired_tanimoto_scores_each_pair_and_invalid_strings_zero():
+    got = chem.paired_tanimoto([SMILES[0], SMILES[1], SMILES[2]], [SMILES[0], "C(C", SMILES[3]])
+    assert got[0] == pytest.approx(1.0) and got[1] == 0.0
+    assert got[2] == pytest.approx(chem.tanimoto_to(SMILES[2], [SMILES[3]])[0]) and got[2] < 1
